@@ -31,6 +31,9 @@ class Settings:
     invite_kinds: tuple[str, ...] = DEFAULT_INVITE_KINDS
     horizon_past: Duration = Duration(30, "days")
     horizon_future: Duration = Duration(2, "years")
+    feed_base_url: str = "http://127.0.0.1:8765"  # where `tracker serve` is reached, for feed URLs
+    calendar_name: str = "Contract deadlines"
+    calendar_alarms: bool = True  # VALARMs from the lead days in exported/subscribed calendars
     source: Path | None = None
 
     def lead_days_for(self, kind: str, override: list[int] | None = None) -> tuple[int, ...]:
@@ -134,9 +137,18 @@ def load_settings(path: Path | None) -> Settings:
         calendar, "horizon_future", "calendar.horizon_future",
         lambda v: parse_duration(v, "calendar.horizon_future"),
     )
+    take(calendar, "base_url", "calendar.base_url", text, "feed_base_url")
+    take(calendar, "name", "calendar.name", text, "calendar_name")
+    take(calendar, "alarms", "calendar.alarms", _boolean, "calendar_alarms")
     if problems:
         raise ConfigError([Problem(p.field, p.value, p.expected, str(path)) for p in problems])
     return Settings(**values)
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(value)
+    return value
 
 
 def _non_negative_int(value: Any) -> int:
