@@ -63,7 +63,7 @@ def parse_lead_days(value: Any, field_name: str = "lead") -> tuple[int, ...]:
             number = int(item)
         except (TypeError, ValueError):
             raise InvalidInput.field(field_name, value, expected) from None
-        if isinstance(item, float) and item != number or number < 0 or number > 3650:
+        if (isinstance(item, float) and item != number) or number < 0 or number > 3650:
             raise InvalidInput.field(field_name, value, expected)
         days.append(number)
     if not days:

@@ -161,6 +161,7 @@ def refresh_schedule(session: Session, contract: Contract, obligation: Obligatio
     states = states_for(session, [obligation.id])
     first = _first_open(contract, obligation, states, ctx.today)
     obligation.next_due = first.due if first else None
+    obligation.refreshed_on = ctx.today
     if first is None or obligation.kind in NO_REMINDER_KINDS:
         obligation.next_remind_on = None
     else:
@@ -203,14 +204,16 @@ def next_occurrence(
     if ref is None:
         first = _first_open(contract, obligation, states, today)
         if first is None:
-            raise InvalidInput.field("id", public_id(contract.key, obligation), "an obligation with an open occurrence")
+            ref_id = public_id(contract.key, obligation)
+            raise InvalidInput.field("id", ref_id, "an obligation with an open occurrence")
         return first, states.get((obligation.id, first.key))
     day = _occurrence_day(ref)
     window = (day - timedelta(days=10), day + timedelta(days=10)) if day else (date.min, today + LOOKAHEAD)
     for occ in obligation_occurrences(contract, obligation, *window):
         if occ.key == ref or (not obligation.every and not obligation.derived and day == occ.nominal):
             return occ, states.get((obligation.id, occ.key))
-    raise NotFound.field("occurrence", ref, "an occurrence of this obligation (its date as shown by `tracker upcoming`)")
+    expected = "an occurrence of this obligation (its date as shown by `tracker upcoming`)"
+    raise NotFound.field("occurrence", ref, expected)
 
 
 def _occurrence_day(ref: str) -> date | None:
@@ -432,7 +435,8 @@ def record_notice(session: Session, key: str, sent_on: date, ctx: Context) -> da
     assert ends_on is not None
     timely = final_term_index(terms_of(contract)) == term_index_on(terms, sent_on)
     _touch_obligations(session, contract, ctx)
-    record_event(session, ctx, "notice_given", contract, sent_on=sent_on, ends_on=ends_on, timely_for_current_term=timely)
+    record_event(session, ctx, "notice_given", contract, sent_on=sent_on, ends_on=ends_on,
+                 timely_for_current_term=timely)
     refresh_contract(session, contract, ctx)
     return ends_on
 
@@ -442,10 +446,14 @@ def record_notice(session: Session, key: str, sent_on: date, ctx: Context) -> da
 
 def add_obligation(session: Session, key: str, spec: ObligationSpec, ctx: Context) -> Obligation:
     contract = get_contract(session, key)
-    numbers = session.exec(select(Obligation.number).where(Obligation.contract_id == contract.id)).all()
-    obligation = _insert_obligation(session, contract, max(numbers, default=0) + 1, spec, ctx)
+    obligation = _insert_obligation(session, contract, _next_number(session, contract), spec, ctx)
     refresh_schedule(session, contract, obligation, ctx)
     return obligation
+
+
+def _next_number(session: Session, contract: Contract) -> int:
+    numbers = session.exec(select(Obligation.number).where(Obligation.contract_id == contract.id)).all()
+    return max((n for n in numbers if n > 0), default=0) + 1
 
 
 def _settleable(contract: Contract, obligation: Obligation) -> None:
@@ -540,8 +548,7 @@ def record_model_change(session: Session, key: str, announced: date, effective: 
             breach = (f"{contract.vendor} announced on {announced} a model change effective {effective}: "
                       f"{(effective - announced).days} days' notice where the contract promises {promised} "
                       f"(notice was due by {required_by})")
-    numbers = session.exec(select(Obligation.number).where(Obligation.contract_id == contract.id)).all()
-    number = max(numbers, default=0) + 1
+    number = _next_number(session, contract)
     change = _insert_obligation(session, contract, number, ObligationSpec(
         kind="model_change", title=f"Run parallel tests before the model change of {effective}", owed_by="us",
         due=effective, roll="none"), ctx)

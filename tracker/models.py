@@ -114,6 +114,7 @@ class Obligation(SQLModel, table=True):
     revision: int = 1  # bumped whenever its dates or text change: the calendar SEQUENCE
     next_due: date | None = Field(default=None, index=True)  # earliest open occurrence, materialised
     next_remind_on: date | None = Field(default=None, index=True)  # next reminder stage, materialised
+    refreshed_on: date | None = Field(default=None, index=True)  # the as-of date of the two above
     created_at: datetime = _instant()
     updated_at: datetime = _instant()
 

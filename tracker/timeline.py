@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from tracker.ledger import get_contract, open_occurrences, states_for
@@ -58,7 +59,8 @@ def open_items(session: Session, today: date, until: date, filters: Filters = Fi
     query = (
         select(Obligation, Contract)
         .join(Contract, col(Contract.id) == Obligation.contract_id)
-        .where(col(Obligation.next_due).is_not(None), col(Obligation.next_due) <= until)
+        # Materialised as of `refreshed_on`; a simulation before that date re-checks those rows too.
+        .where(or_(col(Obligation.next_due) <= until, col(Obligation.refreshed_on) > today))
         .where(col(Contract.archived).is_(False))
     )
     if filters.owner:
@@ -161,7 +163,7 @@ def show_contract(session: Session, key: str, today: date) -> dict[str, Any]:
         "start": contract.start.isoformat(),
         "term_length": contract.term,
         "end": contract.end.isoformat() if contract.end else None,
-        "renewal_term": contract.renewal_term if contract.auto_renew else None,
+        "renewal_term": str(terms_of(contract).renewal) if contract.auto_renew else None,
         "max_renewals": contract.max_renewals,
         "notice": contract.notice,
         "notice_given_on": contract.notice_given_on.isoformat() if contract.notice_given_on else None,
@@ -170,10 +172,10 @@ def show_contract(session: Session, key: str, today: date) -> dict[str, Any]:
         "notify": list(contract.notify),
         "terms": {"model_change_notice": contract.model_change_notice, "rollback_window": contract.rollback_window},
     })
-    obligations = session.exec(
-        select(Obligation).where(Obligation.contract_id == contract.id)
-        .order_by(col(Obligation.derived).desc(), col(Obligation.number))
-    ).all()
+    obligations = sorted(
+        session.exec(select(Obligation).where(Obligation.contract_id == contract.id)).all(),
+        key=lambda o: (not o.derived, -o.number if o.derived else o.number),  # derived first, in DESIGN order
+    )
     states = states_for(session, [o.id for o in obligations if o.id is not None])
     items = []
     for obligation in obligations:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 23:29:35.611106
+Create Date: 2026-11-21 23:32:58.166128
 """
 
 from alembic import op
@@ -86,6 +86,7 @@ def upgrade() -> None:
     sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('next_due', sa.Date(), nullable=True),
     sa.Column('next_remind_on', sa.Date(), nullable=True),
+    sa.Column('refreshed_on', sa.Date(), nullable=True),
     sa.Column('created_at', tracker.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', tracker.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['contract_id'], ['contract.id'], name=op.f('fk_obligation_contract_id_contract')),
@@ -97,6 +98,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_obligation_next_due'), ['next_due'], unique=False)
         batch_op.create_index(batch_op.f('ix_obligation_next_remind_on'), ['next_remind_on'], unique=False)
         batch_op.create_index('ix_obligation_open_next_due', ['status', 'next_due'], unique=False)
+        batch_op.create_index(batch_op.f('ix_obligation_refreshed_on'), ['refreshed_on'], unique=False)
 
     op.create_table('delivery',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -198,6 +200,7 @@ def downgrade() -> None:
 
     op.drop_table('delivery')
     with op.batch_alter_table('obligation', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_obligation_refreshed_on'))
         batch_op.drop_index('ix_obligation_open_next_due')
         batch_op.drop_index(batch_op.f('ix_obligation_next_remind_on'))
         batch_op.drop_index(batch_op.f('ix_obligation_next_due'))

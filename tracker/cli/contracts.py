@@ -46,6 +46,7 @@ PROMPTS: list[tuple[str, str, bool]] = [
     ("term", "Term (e.g. 12 months) or end date (YYYY-MM-DD)", True),
     ("auto_renew", "Renews automatically? (yes/no)", True),
     ("notice", "Notice period before the end (e.g. 90 days; empty for none)", False),
+    ("holidays", "Business-day calendar (country code such as US, GB, DE; empty for weekends only)", False),
 ]
 
 
@@ -68,6 +69,8 @@ def _prompt_missing(raw: dict[str, Any]) -> None:
             try:
                 answer = click.prompt(text, default="" if not required else None, show_default=False)
             except click.exceptions.Abort:
+                if not required:
+                    break
                 raise InvalidInput.field(name, "", f"a value (required; pass --{name.replace('_', '-')})") from None
             answer = answer.strip()
             if name == "term" and len(answer) == 10 and answer[4] == "-":
@@ -375,7 +378,7 @@ def ack(state: State, obligation_id: str) -> None:
     from tracker import ledger
 
     with state.session() as session:
-        contract, obligation, occurrence = ledger.acknowledge(session, obligation_id, state.context())
+        _, _, occurrence = ledger.acknowledge(session, obligation_id, state.context())
     click.echo(f"{obligation_id}: reminders for {occurrence.due} stopped until the obligation changes.")
 
 

@@ -43,7 +43,12 @@ def db_current(state: State) -> None:
     if current is None:
         click.echo(f"{db.mask_url(state.db_url)}: empty (run `tracker init`); newest schema is {head}.")
     else:
-        suffix = " (newest)" if current == head else f" (newest is {head}: run `tracker db upgrade`)"
+        if current == head:
+            suffix = " (newest)"
+        elif db.known_revision(engine, current):
+            suffix = f" (newest is {head}: run `tracker db upgrade`)"
+        else:
+            suffix = f" (unknown to this tracker, whose newest is {head}: a newer tracker migrated it)"
         click.echo(f"{db.mask_url(state.db_url)}: schema {current}{suffix}")
 
 
