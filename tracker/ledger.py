@@ -7,6 +7,7 @@ actor, settings) from the edge; none reads the clock. Derived obligations and th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -258,8 +259,14 @@ def _text(duration: Duration | None) -> str | None:
     return str(duration) if duration is not None else None
 
 
-def add_contracts(session: Session, specs: list[ContractSpec], ctx: Context, source: str = "add") -> list[Contract]:
-    """Add validated contracts with their obligations; duplicate keys are reported together."""
+def add_contracts(
+    session: Session, specs: list[ContractSpec], ctx: Context, source: str = "add",
+    progress: Callable[[int], None] | None = None,
+) -> list[Contract]:
+    """Add validated contracts with their obligations; duplicate keys are reported together.
+
+    ``progress`` is called with the number of contracts added so far (for a progress bar at the edge).
+    """
     keys = [spec.key for spec in specs]
     taken = set(session.exec(select(Contract.key).where(col(Contract.key).in_(keys))).all()) if keys else set()
     if taken:
@@ -284,6 +291,8 @@ def add_contracts(session: Session, specs: list[ContractSpec], ctx: Context, sou
             _insert_obligation(session, contract, number, obligation_spec, ctx)
         refresh_contract(session, contract, ctx)
         added.append(contract)
+        if progress is not None:
+            progress(len(added))
     if source == "import":
         record_event(session, ctx, "imported", None, contracts=keys)
     return added

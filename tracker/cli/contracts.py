@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import click
 
-from tracker.cli.common import State, emit, format_option, parse_day, pass_state, print_table
+from tracker.cli.common import State, emit, format_option, is_terminal, parse_day, pass_state, print_table
 from tracker.errors import InvalidInput, Problem
 
 UPCOMING_COLUMNS = [
@@ -165,14 +167,27 @@ def import_(state: State, file: Path, fmt: str, dry_run: bool) -> None:
     rows = read_contracts(file, fmt)
     specs = parse_contracts(rows)
     ctx = state.context()
-    with state.session() as session:
-        added = ledger.add_contracts(session, specs, ctx, source="import")
+    with state.session() as session, _progress(len(specs), f"Importing {file.name}") as advance:
+        added = ledger.add_contracts(session, specs, ctx, source="import", progress=advance)
         count = sum(len(spec.obligations) for spec in specs)
         if dry_run:
             session.rollback()
             click.echo(f"{file}: valid: {len(added)} contracts, {count} obligations (dry run: nothing written).")
             return
     click.echo(f"Imported {len(added)} contracts with {count} obligations from {file}.")
+
+
+@contextmanager
+def _progress(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar for long imports on a terminal; nothing when piped or for a few rows."""
+    if total < 200 or not is_terminal():
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda done: bar.update(task, completed=done)
 
 
 @click.command("export")
