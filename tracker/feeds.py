@@ -1,0 +1,124 @@
+"""Calendar subscription feeds: add (a secret URL shown once), list, revoke, and look up by token.
+
+Only the SHA-256 of a feed's token is stored; a presented token is hashed and compared in constant
+time, so neither the database nor a timing side channel gives a working URL away.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tracker.errors import InvalidInput, NotFound
+from tracker.models import Feed
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from tracker.ledger import Context
+
+NAME_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
+NAME_EXPECTED = "1 to 64 letters, digits, '-', '_' or '.', e.g. team or alice-renewals"
+# token_urlsafe(32) gives 43 characters; accept a little either way, nothing outside its alphabet.
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{20,128}")
+
+
+@dataclass(frozen=True)
+class NewFeed:
+    """A feed just added, with its token: the only moment the token exists outside the subscriber."""
+
+    feed: Feed
+    token: str
+    url: str
+
+
+def token_hash(token: str) -> str:
+    """The stored form of a token: SHA-256, hex."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def feed_url(base_url: str, token: str) -> str:
+    return f"{base_url.rstrip('/')}/feeds/{token}.ics"
+
+
+def add_feed(
+    session: Session, ctx: Context, name: str, *, owner: str | None = None, contract_key: str | None = None,
+) -> NewFeed:
+    """Create a feed (optionally for one owner or contract) and return its secret URL, shown once."""
+    from sqlmodel import select
+
+    from tracker.calendar import check_filters
+    from tracker.ledger import record_event
+
+    if not NAME_PATTERN.fullmatch(name):
+        raise InvalidInput.field("name", name, NAME_EXPECTED)
+    existing = session.exec(select(Feed).where(Feed.name == name)).first()
+    if existing is not None:
+        hint = " (a revoked feed keeps its name)" if existing.revoked_at else ""
+        expected = f"a name not used by another feed{hint}; see `tracker calendar feed list`"
+        raise InvalidInput.field("name", name, expected)
+    check_filters(session, owner, contract_key)
+    token = secrets.token_urlsafe(32)
+    feed = Feed(name=name, token_hash=token_hash(token), owner=owner, contract_key=contract_key, created_at=ctx.now)
+    session.add(feed)
+    record_event(session, ctx, "feed_added", None, name=name, owner=owner, contract_key=contract_key)
+    session.flush()
+    return NewFeed(feed, token, feed_url(ctx.settings.feed_base_url, token))
+
+
+def list_feeds(session: Session) -> list[dict[str, Any]]:
+    """Every feed with its filters and dates, oldest first; never a token or its hash."""
+    from sqlmodel import col, select
+
+    feeds = session.exec(select(Feed).order_by(col(Feed.created_at), col(Feed.id))).all()
+    return [
+        {
+            "name": feed.name,
+            "owner": feed.owner,
+            "contract": feed.contract_key,
+            "created_at": _instant(feed.created_at),
+            "revoked_at": _instant(feed.revoked_at) if feed.revoked_at else None,
+            "revoked": feed.revoked_at is not None,
+        }
+        for feed in feeds
+    ]
+
+
+def revoke_feed(session: Session, ctx: Context, name: str) -> Feed:
+    """Revoke a feed: its URL answers 404 from now on. The name stays taken."""
+    from sqlmodel import select
+
+    from tracker.ledger import record_event
+
+    feed = session.exec(select(Feed).where(Feed.name == name)).first()
+    if feed is None:
+        raise NotFound.field("name", name, "the name of an existing feed (see `tracker calendar feed list`)")
+    if feed.revoked_at is not None:
+        expected = f"a feed that is not revoked yet (it was revoked at {_instant(feed.revoked_at)})"
+        raise InvalidInput.field("name", name, expected)
+    feed.revoked_at = ctx.now
+    session.add(feed)
+    record_event(session, ctx, "feed_revoked", None, name=name)
+    return feed
+
+
+def lookup(session: Session, token: str) -> Feed | None:
+    """The live feed a token opens, or None for a malformed, unknown or revoked token (indistinguishably)."""
+    from sqlmodel import select
+
+    if not TOKEN_PATTERN.fullmatch(token):
+        return None
+    presented = token_hash(token)
+    feed = session.exec(select(Feed).where(Feed.token_hash == presented)).first()
+    stored = feed.token_hash if feed is not None else "0" * 64
+    if not hmac.compare_digest(stored.encode("ascii"), presented.encode("ascii")) or feed is None:
+        return None
+    return feed if feed.revoked_at is None else None
+
+
+def _instant(value: Any) -> str:
+    return value.replace(microsecond=0).isoformat().replace("+00:00", "Z")
