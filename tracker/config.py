@@ -108,11 +108,12 @@ def load_settings(path: Path | None) -> Settings:
     email = raw.get("email", {})
     alerts = raw.get("alerts", {})
     calendar = raw.get("calendar", {})
-    for name, section in (("email", email), ("alerts", alerts), ("calendar", calendar)):
+    tables = {"email": email, "alerts": alerts, "calendar": calendar}
+    for name, section in tables.items():
         if not isinstance(section, dict):
             problems.append(Problem(f"[{name}]", section, "a TOML table"))
-    if problems:
-        raise ConfigError([Problem(p.field, p.value, p.expected, str(path)) for p in problems])
+            tables[name] = {}
+    email, alerts, calendar = tables["email"], tables["alerts"], tables["calendar"]
     take(email, "url", "email.url", text, "email_url")
     take(alerts, "apprise_config", "alerts.apprise_config", lambda v: (base / text(v)).resolve())
     take(alerts, "lead_days", "alerts.lead_days", lambda v: parse_lead_days(v, "alerts.lead_days"))

@@ -137,6 +137,7 @@ class State:
         """One transaction on the database: everything or nothing is written."""
         from tracker.db import session_scope
 
+        _ = self.settings  # a broken settings file is reported before any work, whatever the command
         engine = self.engine()
         with database_errors(self.db_url), session_scope(engine) as session:
             yield session
