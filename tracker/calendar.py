@@ -35,6 +35,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Renewals are informational (the notice deadline before them carries the reminders): no alarms.
 NO_ALARM_KINDS = frozenset({"renewal"})
 
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 KIND_LABELS = {
     "notice_deadline": "Notice deadline",
     "renewal": "Auto-renewal",
@@ -319,7 +320,7 @@ def _description_context(
         "owner": contract.owner,
         "clause": obligation.clause,
         "due": occurrence.due.isoformat(),
-        "weekday": occurrence.due.strftime("%A"),
+        "weekday": WEEKDAYS[occurrence.due.weekday()],  # not strftime: independent of the locale
         "nominal": occurrence.nominal.isoformat() if occurrence.nominal != occurrence.due else None,
         "obligation_id": ref,
         "occurrence_ref": f"{ref}@{occurrence.key}" if occurrence.key else ref,

@@ -33,9 +33,7 @@ def export(state: State, output: Path | None, owner: str | None, contract_key: s
     with state.session() as session:
         built = build(session, state.today, state.settings, owner=owner, contract_key=contract_key)
     if output is None:
-        stream = click.get_binary_stream("stdout")
-        stream.write(built.body)
-        stream.flush()
+        click.echo(built.body, nl=False)  # bytes go to the binary stream: CRLF line ends kept
         return
     output.write_bytes(built.body)
     click.echo(f"Wrote {built.count} event{'s' if built.count != 1 else ''} to {output}.", err=True)
