@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from tracker.errors import OperationalError
+from tracker.errors import InvalidInput, OperationalError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -21,7 +21,7 @@ def mask_url(url: str) -> str:
 
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         return "<unparsable database URL>"
 
 
@@ -52,14 +52,36 @@ def make_engine(url: str) -> Engine:
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
         return create_engine(url, pool_pre_ping=True)
-    except (ArgumentError, NoSuchModuleError) as exc:
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
         raise OperationalError(f"cannot use database URL {mask_url(url)}: {exc}") from exc
+    except ImportError as exc:  # a dialect whose driver is not installed, e.g. postgresql+psycopg2://
+        raise OperationalError(
+            f"cannot use database URL {mask_url(url)}: its driver {exc.name or exc} is not installed "
+            "(use postgresql+psycopg:// or sqlite:///)"
+        ) from exc
 
 
 def unreachable(url: str, exc: BaseException) -> OperationalError:
-    """One clear line for a database that cannot be reached, the password masked."""
+    """One clear line for a database that cannot be reached (or refuses access), the password masked."""
     reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc).strip() else type(exc)
+    if getattr(getattr(exc, "orig", None), "sqlstate", None) == "42501":
+        return OperationalError(f"database {mask_url(url)} refused access: {reason} (grant the user its rights)")
     return OperationalError(f"database {mask_url(url)} is unreachable: {reason}")
+
+
+def is_connection_failure(exc: BaseException) -> bool:
+    """Whether a driver error means the database cannot be used at all (connection, login, privileges)."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError
+    from sqlalchemy.exc import OperationalError as DriverOperationalError
+
+    if isinstance(exc, DriverOperationalError | InterfaceError):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    # No statement: the connection itself failed (e.g. a bad option in the URL). 42501: insufficient
+    # privilege; 28xxx: invalid authorization.
+    return exc.statement is None or sqlstate == "42501" or sqlstate.startswith("28")
 
 
 @contextmanager
@@ -81,7 +103,8 @@ def _alembic_config(engine: Engine) -> Any:
 
     config = Config()
     config.set_main_option("script_location", str(resources.files("tracker.migrations")))
-    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    # The config is a ConfigParser: a literal % (an escaped character in a password) must be doubled.
+    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
     config.attributes["engine"] = engine
     return config
 
@@ -104,11 +127,34 @@ def current_revision(engine: Engine) -> str | None:
         return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
+def known_revision(engine: Engine, revision: str) -> bool:
+    """Whether ``revision`` is one of this tracker's migrations (a newer tracker may have migrated further)."""
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    try:
+        return ScriptDirectory.from_config(_alembic_config(engine)).get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
+def newer_schema(url: str, revision: str, head: str) -> OperationalError:
+    """The error for a database migrated by a newer tracker than this one: nothing is changed."""
+    return OperationalError(
+        f"the database {mask_url(url)} is at schema {revision}, which this tracker does not know "
+        f"(its newest is {head}): a newer tracker migrated it; upgrade tracker"
+    )
+
+
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
     """Run the migrations up to ``revision``; return (before, after)."""
     from alembic import command
 
+    if revision != "head" and not known_revision(engine, revision):
+        raise InvalidInput.field("REVISION", revision, "a revision listed by `tracker db history`, or head")
     before = current_revision(engine)
+    if before is not None and not known_revision(engine, before):
+        raise newer_schema(engine.url.render_as_string(hide_password=False), before, head_revision(engine))
     command.upgrade(_alembic_config(engine), revision)
     after = current_revision(engine)
     assert after is not None

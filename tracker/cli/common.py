@@ -151,12 +151,9 @@ def database_errors(url: str) -> Iterator[None]:
     except TrackerError:
         raise
     except Exception as exc:
-        from sqlalchemy.exc import InterfaceError
-        from sqlalchemy.exc import OperationalError as DriverOperationalError
+        from tracker.db import is_connection_failure, unreachable
 
-        if isinstance(exc, DriverOperationalError | InterfaceError):
-            from tracker.db import unreachable
-
+        if is_connection_failure(exc):
             raise unreachable(url, exc) from exc
         raise
 
