@@ -73,7 +73,7 @@ def smtp_server() -> Iterator[SMTPServer]:
     server = SMTPServer("127.0.0.1", free_port())
 
     class Handler:
-        async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
+        async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
             message = email.message_from_bytes(envelope.content, policy=email.policy.default)
             server.mails.append(Mail(list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
             return "250 OK"
@@ -97,6 +97,7 @@ class HTTPServer:
     port: int
     posts: list[Post] = field(default_factory=list)
     modes: dict[str, str] = field(default_factory=dict)  # path → "ok" | "500" | "hang"
+    arrived: list[str] = field(default_factory=list)  # every request's path, as it arrives
     hang_seconds: float = 3.0
 
     def url(self, path: str, **args: str) -> str:
@@ -114,9 +115,10 @@ def http_server() -> Iterator[HTTPServer]:
     server = HTTPServer(free_port())
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length)
+            server.arrived.append(self.path)
             mode = server.modes.get(self.path, "ok")
             if mode == "hang":
                 time.sleep(server.hang_seconds)
@@ -147,3 +149,29 @@ def http_server() -> Iterator[HTTPServer]:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def write_config(
+    folder: Any, smtp: SMTPServer | None, http: HTTPServer | None, *, paths: dict[str, str] | None = None,
+    extra: str = "",
+) -> Any:
+    """Write tracker.toml (and apprise.yml routing each tag to an HTTP path); return the settings path.
+
+    ``paths`` maps tag → HTTP path; the default routes the sample data's tags and the escalation tag.
+    """
+    from pathlib import Path
+
+    folder = Path(folder)
+    lines = []
+    if smtp is not None:
+        lines += ["[email]", f'url = "{smtp.url()}"']
+    lines += ["[alerts]"]
+    if http is not None:
+        paths = paths or {"legal": "legal", "procurement": "procurement", "engineering": "engineering",
+                          "default": "default", "escalation": "escalation"}
+        entries = "\n".join(f'  - "{http.url(path)}":\n      - tag: {tag}' for tag, path in paths.items())
+        (folder / "apprise.yml").write_text(f"urls:\n{entries}\n", encoding="utf-8")
+        lines += ['apprise_config = "apprise.yml"']
+    config = folder / "tracker.toml"
+    config.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
+    return config

@@ -59,7 +59,7 @@ if TYPE_CHECKING:
 LEASE = timedelta(minutes=10)
 BACKOFF_BASE = timedelta(minutes=5)
 BACKOFF_CAP = timedelta(hours=6)
-CLAIM_BATCH = 100
+CLAIM_BATCH = 1  # rows leased at a time: after a crash only the row in flight waits for its lease
 DEFAULT_TAG = "default"
 DEFAULT_ESCALATION_TAG = "escalation"
 ACTIVE = ("pending", "failed", "sending")
@@ -84,6 +84,11 @@ _URL = re.compile(r"\b([a-z][a-z0-9+.-]*)://\S+", re.IGNORECASE)
 def mask_unloadable(text: str) -> str:
     """Hide everything after the scheme of URLs Apprise could not load (they may hold secrets)."""
     return _URL.sub(lambda m: f"{m.group(1)}://***", text)
+
+
+def mask_reason(text: str) -> str:
+    """Apprise's reasons quote the offending value in parentheses ("Token (xoxb-…)"): hide it."""
+    return re.sub(r"\((?!second\)|first\)|third\))[^)]*\)", "(***)", mask_unloadable(text))
 
 
 @dataclass
@@ -198,7 +203,7 @@ def load_channels(settings: Settings) -> Channels:
             added = probe.add(settings.email_url)
         server = probe[0] if added and len(probe) else None
         if server is None or ("mail" not in type(server).__name__.lower() and "email" not in type(server).__module__):
-            detail = " ".join(log.getvalue().split()) or "not an Apprise mailto:// or mailtos:// URL"
+            detail = mask_reason(" ".join(log.getvalue().split())) or "not an Apprise mailto:// or mailtos:// URL"
             problems.append(Problem("email.url", mask_unloadable(settings.email_url),
                                     f"an Apprise mailto:// or mailtos:// URL without recipients ({detail})"))
         else:
@@ -256,6 +261,7 @@ def _load_apprise_config(path: Path, problems: list[Problem]) -> tuple[Any, dict
             url = mask_unloadable(match.group(1))
             where = match.group(2).strip().rstrip(".")
             message = f"{path}: cannot load URL {url}{' (' + where + ')' if where else ''}"
+            reason = mask_reason(reason)
             problems.append(Problem(label, message, f"a URL Apprise can load{': ' + reason if reason else ''}"))
         else:
             problems.append(Problem(label, f"{path}: {mask_unloadable(error)}", "a configuration Apprise can load"))
@@ -264,7 +270,7 @@ def _load_apprise_config(path: Path, problems: list[Problem]) -> tuple[Any, dict
     expected = _count_urls(path)
     if not errors and expected is not None and expected != len(servers):
         problems.append(Problem(label, f"{path}: {expected} URLs, {len(servers)} loaded",
-                                "every URL to load: " + mask_unloadable("; ".join(warnings)[:300])))
+                                "every URL to load: " + mask_reason("; ".join(warnings)[:300])))
     apobj = apprise.Apprise()
     tags: dict[str, list[str]] = defaultdict(list)
     untagged: list[str] = []
@@ -721,13 +727,14 @@ class _Planner:
                 continue
             seen.add(key)
             still_open = (row.obligation_id, row.occurrence) in open_keys and row.channel == f"email:{contract.owner}"
-            latest = max(int(r.stage.partition(":")[2]) for r in sent_invites[key])
+            newest = max(sent_invites[key], key=lambda r: int(r.stage.partition(":")[2]))
+            latest = int(newest.stage.partition(":")[2])
             done = cancelled.get(key)
             if still_open or (done is not None and int(done.stage.partition(":")[2]) >= latest):
                 continue
             if not self.usable(contract, row.channel):
                 continue
-            occurrence = _occurrence_for(contract, obligation, row.occurrence, row.due)
+            occurrence = _occurrence_for(contract, obligation, newest.occurrence, newest.due)
             stage = f"cancel:{max(obligation.revision, latest)}"
             self.add(contract, obligation, occurrence, None, stage, "cancel", row.channel, False)
 
