@@ -159,7 +159,14 @@ def open_occurrences(
 def refresh_schedule(session: Session, contract: Contract, obligation: Obligation, ctx: Context) -> None:
     """Recompute the materialised next-due and next-reminder dates of one obligation."""
     assert obligation.id is not None
-    states = states_for(session, [obligation.id])
+    _materialise(session, contract, obligation, states_for(session, [obligation.id]), ctx)
+
+
+def _materialise(
+    session: Session, contract: Contract, obligation: Obligation,
+    states: dict[tuple[int, str], OccurrenceState], ctx: Context,
+) -> None:
+    """Set ``next_due``, ``next_remind_on`` and ``refreshed_on`` from the obligation's occurrence states."""
     first = _first_open(contract, obligation, states, ctx.today)
     obligation.next_due = first.due if first else None
     obligation.refreshed_on = ctx.today
@@ -259,13 +266,19 @@ def _text(duration: Duration | None) -> str | None:
     return str(duration) if duration is not None else None
 
 
+BATCH = 500
+
+
 def add_contracts(
     session: Session, specs: list[ContractSpec], ctx: Context, source: str = "add",
     progress: Callable[[int], None] | None = None,
 ) -> list[Contract]:
     """Add validated contracts with their obligations; duplicate keys are reported together.
 
-    ``progress`` is called with the number of contracts added so far (for a progress bar at the edge).
+    Rows are written in batches (a few multi-row INSERTs per batch rather than several statements per
+    contract); new obligations have no occurrence states but the ones their specs carry, so their
+    materialised dates are computed without a query. ``progress`` is called with the number of contracts
+    added so far (for a progress bar at the edge).
     """
     keys = [spec.key for spec in specs]
     taken = set(session.exec(select(Contract.key).where(col(Contract.key).in_(keys))).all()) if keys else set()
@@ -273,24 +286,39 @@ def add_contracts(
         raise InvalidInput(
             [Problem("key", key, "a key not used by an existing contract") for key in keys if key in taken]
         )
-    added = []
-    for spec in specs:
-        contract = Contract(**_contract_values(spec), created_at=ctx.now, updated_at=ctx.now)
-        session.add(contract)
+    added: list[Contract] = []
+    for offset in range(0, len(specs), BATCH):
+        batch = specs[offset:offset + BATCH]
+        contracts = [Contract(**_contract_values(spec), created_at=ctx.now, updated_at=ctx.now) for spec in batch]
+        session.add_all(contracts)
         session.flush()
-        for index, kind in enumerate(DERIVED_KINDS, start=1):
-            session.add(Obligation(
-                contract_id=contract.id, number=-index, kind=kind, title=DERIVED_TITLES[kind], owed_by="us",
-                derived=True, created_at=ctx.now, updated_at=ctx.now,
-            ))
-        record_event(session, ctx, "contract_added", contract, source=source, fields=_contract_values(spec))
-        if spec.notice_given_on:
-            record_event(session, ctx, "notice_given", contract, sent_on=spec.notice_given_on,
-                         ends_on=final_end(terms_of(contract)))
-        for number, obligation_spec in enumerate(spec.obligations, start=1):
-            _insert_obligation(session, contract, number, obligation_spec, ctx)
-        refresh_contract(session, contract, ctx)
-        added.append(contract)
+        obligations: list[tuple[Contract, ObligationSpec | None, Obligation]] = []
+        for spec, contract in zip(batch, contracts, strict=True):
+            for index, kind in enumerate(DERIVED_KINDS, start=1):
+                obligations.append((contract, None, Obligation(
+                    contract_id=contract.id, number=-index, kind=kind, title=DERIVED_TITLES[kind], owed_by="us",
+                    derived=True, created_at=ctx.now, updated_at=ctx.now,
+                )))
+            for number, obligation_spec in enumerate(spec.obligations, start=1):
+                obligations.append((contract, obligation_spec, _new_obligation(contract, number, obligation_spec, ctx)))
+        session.add_all([obligation for _, _, obligation in obligations])
+        session.flush()
+        by_contract: dict[int | None, list[tuple[ObligationSpec | None, Obligation]]] = {}
+        for contract, obligation_spec, obligation in obligations:
+            by_contract.setdefault(contract.id, []).append((obligation_spec, obligation))
+        states: dict[tuple[int, str], OccurrenceState] = {}
+        for spec, contract in zip(batch, contracts, strict=True):
+            record_event(session, ctx, "contract_added", contract, source=source, fields=_contract_values(spec))
+            if spec.notice_given_on:
+                record_event(session, ctx, "notice_given", contract, sent_on=spec.notice_given_on,
+                             ends_on=final_end(terms_of(contract)))
+            for obligation_spec, obligation in by_contract[contract.id]:
+                if obligation_spec is not None:
+                    for state in _added_obligation(session, contract, obligation, obligation_spec, ctx):
+                        states[(obligation.id or 0, state.occurrence)] = state
+        for contract, _, obligation in obligations:
+            _materialise(session, contract, obligation, states, ctx)
+        added.extend(contracts)
         if progress is not None:
             progress(len(added))
     if source == "import":
@@ -298,24 +326,42 @@ def add_contracts(
     return added
 
 
-def _insert_obligation(
-    session: Session, contract: Contract, number: int, spec: ObligationSpec, ctx: Context
-) -> Obligation:
-    obligation = Obligation(
+def _new_obligation(contract: Contract, number: int, spec: ObligationSpec, ctx: Context) -> Obligation:
+    return Obligation(
         contract_id=contract.id, number=number, kind=spec.kind, title=spec.title, owed_by=spec.owed_by,
         due=spec.due, every=spec.every, start=spec.start, until=spec.until,
         lead=list(spec.lead) if spec.lead else None, required=spec.required, roll=spec.roll,
         clause=spec.clause, status=spec.status if not spec.every else "open",
         created_at=ctx.now, updated_at=ctx.now,
     )
-    session.add(obligation)
-    session.flush()
+
+
+def _added_obligation(
+    session: Session, contract: Contract, obligation: Obligation, spec: ObligationSpec, ctx: Context
+) -> list[OccurrenceState]:
+    """The event of an obligation just inserted, and the occurrence states its spec carries (new rows)."""
     record_event(session, ctx, "obligation_added", contract, obligation,
                  id=public_id(contract.key, obligation), **_obligation_fields(spec))
+    states: dict[str, OccurrenceState] = {}
     for settled in spec.settled:
-        day = _occurrence_day(settled.occurrence) or spec.due or ctx.today
-        state = _state(session, obligation, Occurrence(day, day, settled.occurrence), ctx)
+        state = states.get(settled.occurrence)
+        if state is None:  # a repeated occurrence updates its first row: the last entry wins
+            day = _occurrence_day(settled.occurrence) or spec.due or ctx.today
+            state = states[settled.occurrence] = OccurrenceState(
+                obligation_id=obligation.id, occurrence=settled.occurrence, due=day, updated_at=ctx.now
+            )
+            session.add(state)
         state.status, state.settled_on, state.progress = settled.status, settled.on, settled.progress
+    return list(states.values())
+
+
+def _insert_obligation(
+    session: Session, contract: Contract, number: int, spec: ObligationSpec, ctx: Context
+) -> Obligation:
+    obligation = _new_obligation(contract, number, spec, ctx)
+    session.add(obligation)
+    session.flush()
+    _added_obligation(session, contract, obligation, spec, ctx)
     return obligation
 
 

@@ -123,6 +123,8 @@ class State:
                     current = db.current_revision(self._engine)
                     if current is None:
                         db.upgrade(self._engine)
+                    elif current == db.newest_revision():
+                        pass  # the common case, answered without importing Alembic
                     elif not db.known_revision(self._engine, current):
                         raise db.newer_schema(self.db_url, current, db.head_revision(self._engine))
                     elif current != db.head_revision(self._engine):
