@@ -286,3 +286,17 @@ def test_counted_obligations_show_progress_and_the_command_that_counts(
     assert "`tracker obligation record globex-crm/1 --count 1`" in training[0]["message"]
     mail = [m for m in smtp.to("carol@example.com") if "Training" in m.subject]
     assert len(mail) == 1 and "Progress: 1 of 3 delivered" in (mail[0].part("text/plain") or "")
+
+
+def test_a_stale_failed_reminder_is_superseded_by_the_next_stage(
+    tracker: Tracker, tmp_path: Path, smtp: SMTPServer, http: HTTPServer,
+) -> None:
+    acme_only(tracker, tmp_path, "2026-11-23")
+    tracker.config = write_config(tmp_path, smtp, http)
+    http.modes["/legal"] = "500"
+    assert tracker("notify", today="2026-11-23").exit_code == 1  # lead:90 fails on the legal channel
+    http.modes.clear()
+    tracker.ok("notify", today="2026-11-24")  # lead:30 is reached: "in 31 days" would be stale news
+    assert [p["title"] for p in http.at("legal")] == [f"Due in 30 days: {ACME_SUBJECT}"]
+    stale = tracker.json("deliveries", "--status", "superseded")
+    assert [(r["stage"], r["channel"]) for r in stale] == [("lead:90", "tag:legal")]

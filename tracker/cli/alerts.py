@@ -227,8 +227,15 @@ def demo_step(ctx: click.Context, demo_state: State, workdir: Path, step: Any) -
     if not report.created:
         click.echo("Nothing is due for a reminder on this date.")
         return
-    chats = [o for o in report.created if o.channel.startswith("tag:") and o.kind == "reminder"]
-    emails = [o for o in report.created if o.channel.startswith("email:") and o.kind == "reminder"]
+    def examples(prefix: str) -> list[Any]:
+        found = [o for o in report.created if o.channel.startswith(prefix) and o.kind == "reminder"]
+        picked: dict[str, Any] = {}  # one notice deadline (why people install this), one overdue, one other
+        for outgoing in found:
+            sort = "notice" if "/notice_deadline" in outgoing.ref else outgoing.stage.partition(":")[0]
+            picked.setdefault(sort, outgoing)
+        return [picked[k] for k in ("notice", "overdue", "lead") if k in picked]
+
+    chats, emails = examples("tag:"), examples("email:")
     click.echo(f"{len(report.created)} deliveries (reminders and invites) would go out; for example:")
     for outgoing in chats[:3]:
         click.secho(f"\n[chat → {outgoing.channel}]  {outgoing.subject}", bold=True)
