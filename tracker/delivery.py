@@ -669,25 +669,29 @@ class _Planner:
         return renewed
 
     def invites(self) -> None:
-        """Invites for invite-kind deadlines within the horizon; cancellations once they are settled."""
+        """Invites for invite-kind deadlines within the horizon; cancellations once they are settled.
+
+        Only obligations whose indexed ``invite_on`` has come are examined: the ledger sets it on every
+        write, and this planner moves it to the day the next deadline comes into view or passes.
+        """
         from sqlmodel import col, select
 
         from tracker.calendar import horizon
-        from tracker.ledger import open_occurrences, states_for
-        from tracker.models import Contract, Obligation
+        from tracker.ledger import LOOKAHEAD, obligation_occurrences, open_occurrences, states_for
+        from tracker.models import Contract, Delivery, Obligation
 
         settings, today = self.ctx.settings, self.ctx.today
         if not settings.invite_kinds:
             return
         _, until = horizon(today, settings)
+        ahead = until - today
         rows = self.session.exec(
             select(Obligation, Contract).join(Contract, col(Contract.id) == Obligation.contract_id)
-            .where(col(Obligation.next_due).is_not(None), col(Obligation.next_due) <= until)
-            .where(col(Obligation.kind).in_(settings.invite_kinds), col(Contract.archived).is_(False))
+            .where(col(Obligation.invite_on).is_not(None), col(Obligation.invite_on) <= today)
+            .where(col(Obligation.kind).in_(settings.invite_kinds))
         ).all()
         ids = [o.id for o, _ in rows if o.id is not None]
         states = states_for(self.session, ids)
-        sent_invites: dict[tuple[int, str, str], list[Delivery]] = defaultdict(list)
         stages: dict[tuple[int, str, str], set[str]] = defaultdict(set)
         for row in self.existing(ids, ("invite", "cancel"), today):
             stages[(row.obligation_id, row.occurrence, row.channel)].add(row.stage)
@@ -703,23 +707,31 @@ class _Planner:
                     continue
                 self.add(contract, obligation, occurrence, states.get((obligation.id, occurrence.key)), stage,
                          "invite", channel, False)
+            # Look again the day after this deadline passes, or when the next one comes into view.
+            if upcoming:
+                obligation.invite_on = upcoming[0].due + timedelta(days=1)
+            else:
+                later = obligation_occurrences(contract, obligation, until + timedelta(days=1), until + LOOKAHEAD)
+                obligation.invite_on = max(later[0].due - ahead, today + timedelta(days=1)) if later else None
+            self.session.add(obligation)
         # Cancellations: invites sent for deadlines still ahead whose occurrence is no longer open (settled,
         # waived, notice given, contract ended or archived) or whose owner changed.
-        from tracker.models import Delivery
-
         sent = self.session.exec(
             select(Delivery, Obligation, Contract)
             .join(Obligation, col(Obligation.id) == Delivery.obligation_id)
             .join(Contract, col(Contract.id) == Obligation.contract_id)
+            .where(col(Delivery.obligation_id).in_(ids))
             .where(Delivery.status == "sent", Delivery.kind == "invite", col(Delivery.due) >= today)
-        ).all()
+        ).all() if ids else []
+        sent_invites: dict[tuple[int, str, str], list[Delivery]] = defaultdict(list)
         for row, _, _ in sent:
             sent_invites[(row.obligation_id, row.occurrence, row.channel)].append(row)
         cancelled = {
             (r.obligation_id, r.occurrence, r.channel): r for r in self.session.exec(
-                select(Delivery).where(Delivery.kind == "cancel", col(Delivery.due) >= today)
+                select(Delivery).where(col(Delivery.obligation_id).in_(ids), Delivery.kind == "cancel",
+                                       col(Delivery.due) >= today)
             ).all()
-        }
+        } if ids else {}
         seen: set[tuple[int, str, str]] = set()
         for row, obligation, contract in sent:
             key = (row.obligation_id, row.occurrence, row.channel)

@@ -170,6 +170,8 @@ def _materialise(
     first = _first_open(contract, obligation, states, ctx.today)
     obligation.next_due = first.due if first else None
     obligation.refreshed_on = ctx.today
+    if obligation.kind in ctx.settings.invite_kinds:
+        obligation.invite_on = ctx.today  # a write may need an invite, an update or a cancellation
     if first is None or obligation.kind in NO_REMINDER_KINDS:
         obligation.next_remind_on = None
     else:

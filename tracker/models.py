@@ -115,6 +115,7 @@ class Obligation(SQLModel, table=True):
     next_due: date | None = Field(default=None, index=True)  # earliest open occurrence, materialised
     next_remind_on: date | None = Field(default=None, index=True)  # next reminder stage, materialised
     refreshed_on: date | None = Field(default=None, index=True)  # the as-of date of the two above
+    invite_on: date | None = Field(default=None, index=True)  # when the invite planner must look again
     created_at: datetime = _instant()
     updated_at: datetime = _instant()
 
