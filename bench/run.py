@@ -16,6 +16,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -174,8 +175,13 @@ def bench_upcoming(ws: Workspace, size: int, repeat: int) -> dict[str, Any]:
     floor()
     floor_s = median_time(floor, repeat)
     url = sqlite_url(path)
-    process_s = median_time(lambda: run_tracker(url, "upcoming", "--within", "90d", "--format", "json"), repeat)
-    output = run_tracker(url, "upcoming", "--within", "90d", "--format", "json").stdout
+    output = b""
+
+    def process() -> None:
+        nonlocal output
+        output = run_tracker(url, "upcoming", "--within", "90d", "--format", "json").stdout
+
+    process_s = median_time(process, repeat)
     assert len(json.loads(output)) == len(rows), "the CLI and the service disagree"
     return {
         "contracts": size, "items": len(rows), "rows_selected": selected, "service_s": service_s,
@@ -473,6 +479,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _terminate(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     started = time.perf_counter()
@@ -481,6 +491,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if not args.quiet:
             print(f"[{time.perf_counter() - started:7.1f}s] {message}", file=sys.stderr, flush=True)
 
+    signal.signal(signal.SIGTERM, _terminate)  # clean up the temp dir when stopped, too
     root = Path(tempfile.mkdtemp(prefix="tracker-bench-", dir=args.workdir))
     results: dict[str, Any] = {"machine": machine(), "as_of": AS_OF.isoformat(), "repeat": args.repeat}
     try:
