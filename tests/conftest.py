@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from tests.helpers_servers import HTTPServer, SMTPServer, http_server, smtp_server
+
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_YAML = REPO / "sample_data" / "contracts.yaml"
 SAMPLE_CSV = REPO / "sample_data" / "contracts.csv"
@@ -122,3 +124,17 @@ def sample_tracker(tracker: Tracker) -> Tracker:
     tracker.ok("import", str(SAMPLE_YAML))
     tracker.ok("import", str(SAMPLE_CSV))
     return tracker
+
+
+@pytest.fixture
+def smtp() -> Iterator[SMTPServer]:
+    """A real SMTP server (aiosmtpd) on loopback that keeps every message it receives."""
+    with smtp_server() as server:
+        yield server
+
+
+@pytest.fixture
+def http() -> Iterator[HTTPServer]:
+    """A real HTTP server on loopback capturing Apprise json:// posts; it can be told to fail or hang."""
+    with http_server() as server:
+        yield server

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,22 +15,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO, SAMPLE_CSV, SAMPLE_YAML, Tracker
-from tests.helpers_servers import HTTPServer, SMTPServer, http_server, smtp_server, write_config
+from tests.helpers_servers import HTTPServer, SMTPServer, http_server, write_config
 from tests.test_notify import ACME_SUBJECT, acme_only
 from tracker.delivery import backoff
-
-
-@pytest.fixture
-def smtp() -> Iterator[SMTPServer]:
-    with smtp_server() as server:
-        yield server
-
-
-@pytest.fixture
-def http() -> Iterator[HTTPServer]:
-    with http_server() as server:
-        yield server
-
 
 # --- bad input: exit 2, clear message, nothing written ---------------------------------------------
 

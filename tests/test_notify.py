@@ -7,7 +7,6 @@ routes to the `legal` tag, and escalates to bob@example.com and the `escalation`
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -15,21 +14,9 @@ import pytest
 import yaml
 
 from tests.conftest import SAMPLE_CSV, SAMPLE_YAML, Tracker
-from tests.helpers_servers import HTTPServer, SMTPServer, http_server, smtp_server, write_config
+from tests.helpers_servers import HTTPServer, SMTPServer, write_config
 
 ACME_SUBJECT = "Notice deadline – Acme AI, AI support agent platform (2026-12-24)"
-
-
-@pytest.fixture
-def smtp() -> Iterator[SMTPServer]:
-    with smtp_server() as server:
-        yield server
-
-
-@pytest.fixture
-def http() -> Iterator[HTTPServer]:
-    with http_server() as server:
-        yield server
 
 
 @pytest.fixture
