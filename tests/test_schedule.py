@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -13,10 +14,15 @@ from hypothesis import strategies as st
 from tracker.durations import Duration, parse_duration
 from tracker.errors import InvalidInput
 from tracker.schedule import (
+    DERIVED_KINDS,
     BusinessCalendar,
     Occurrence,
     Recurrence,
+    Roll,
     Terms,
+    add_calendar,
+    add_months,
+    business_calendar,
     derived_occurrences,
     final_end,
     final_term_index,
@@ -802,3 +808,97 @@ def test_occurrences_sorted_unique_and_window_split_consistent(
         assert schedule.until is None or o.nominal <= schedule.until
     halves = occurrences(schedule, lo, mid, ends_on) + occurrences(schedule, mid + ONE_DAY, hi, ends_on)
     assert halves == found
+
+
+# --- fast arithmetic and memoised term functions (equal to the plain formulas) -------------------
+
+
+def _outcome(compute: object) -> object:
+    try:
+        return compute()  # type: ignore[operator]
+    except (ValueError, OverflowError) as exc:
+        return type(exc)
+
+
+@settings(max_examples=2000)
+@given(st.dates(), st.integers(-130_000, 130_000), st.integers(-10**6, 10**6))
+def test_add_calendar_is_relativedelta_months_then_days(day: date, months: int, days: int) -> None:
+    expected = _outcome(lambda: day + relativedelta(months=months, days=days))
+    assert _outcome(lambda: add_calendar(day, months, days)) == expected
+    if days == 0:
+        assert _outcome(lambda: add_months(day, months)) == expected
+
+
+def _reference_term_end(terms: Terms, k: int) -> date:
+    """term_end as first written: one relativedelta from the anchor, no memo."""
+    renewal = terms.renewal
+    calendar = BusinessCalendar(terms.holidays)
+    if terms.term is not None:
+        first, then = terms.term, renewal
+        if not (first.is_business or then.is_business) and not (
+            k and first.unit in ("days", "weeks") and then.unit in ("months", "years")
+        ):
+            parts = {"days": 0, "weeks": 0, "months": 0, "years": 0}
+            parts[first.unit] += first.amount
+            parts[then.unit] += then.amount * k
+            return terms.start + relativedelta(**parts) - ONE_DAY
+        first_renewal = shift(terms.start, terms.term, calendar=calendar)
+        return shift(first_renewal, renewal, k, calendar) - ONE_DAY
+    assert terms.end is not None
+    return terms.end if k == 0 else shift(terms.end + ONE_DAY, renewal, k, calendar) - ONE_DAY
+
+
+durations = st.builds(
+    Duration, st.integers(1, 40), st.sampled_from(["days", "weeks", "months", "years", "business_days"])
+)
+terms_values = st.builds(
+    Terms,
+    start=st.dates(date(2015, 1, 1), date(2030, 12, 31)),
+    term=st.one_of(st.none(), durations),
+    end=st.dates(date(2031, 1, 1), date(2034, 12, 31)),
+    auto_renew=st.booleans(),
+    renewal_term=st.one_of(st.none(), durations),
+    max_renewals=st.one_of(st.none(), st.integers(0, 5)),
+    notice=st.one_of(st.none(), durations),
+    holidays=st.sampled_from([None, "US", "GB"]),
+    notice_given_on=st.one_of(st.none(), st.dates(date(2015, 1, 1), date(2036, 12, 31))),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(terms_values, st.lists(st.dates(date(2014, 1, 1), date(2040, 12, 31)), min_size=1, max_size=4))
+def test_memoised_term_functions_equal_a_fresh_value_and_the_plain_formula(terms: Terms, days: list[date]) -> None:
+    def fresh() -> Terms:
+        return replace(terms)  # an equal value with an empty memo
+
+    assert fresh() == terms and hash(fresh()) == hash(terms)
+    for k in range(4):
+        assert term_end(terms, k) == term_end(fresh(), k) == _reference_term_end(terms, k)
+    for _ in range(2):  # the second round answers from the memo
+        assert final_term_index(terms) == final_term_index(fresh())
+        for day in days:
+            assert term_index_on(terms, day) == term_index_on(fresh(), day)
+            for kind in DERIVED_KINDS:
+                window = (day, day + timedelta(days=400))
+                assert derived_occurrences(terms, kind, *window) == derived_occurrences(fresh(), kind, *window)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["FREQ=MONTHLY", "FREQ=MONTHLY;INTERVAL=3", "FREQ=YEARLY;COUNT=4", "FREQ=WEEKLY;BYDAY=MO,FR",
+                     "FREQ=MONTHLY;BYMONTHDAY=-1;UNTIL=20300101", "rrule:freq=daily;interval=10"]),
+    st.dates(date(2020, 1, 1), date(2030, 12, 31)), st.dates(date(2020, 1, 1), date(2030, 12, 31)),
+    st.sampled_from(["previous", "next", "none"]), st.sampled_from([None, "US", "DE"]),
+)
+def test_cached_rule_plans_and_calendars_give_the_same_occurrences(
+    rule: str, start: date, window_start: date, roll: Roll, holidays: str | None
+) -> None:
+    schedule = Recurrence(every=rule, start=start, roll=roll, holidays=holidays)
+    window = (window_start, window_start + timedelta(days=120))
+    first = occurrences(schedule, *window)
+    assert occurrences(schedule, *window) == first  # now from the cached plan, rule and calendar
+    calendar = BusinessCalendar(holidays)  # a new calendar: nothing memoised
+    nominal = recurrence_dates(rule, start, None, window[0] - timedelta(days=10), window[1] + timedelta(days=10))
+    expected = sorted({Occurrence(calendar.roll(n, roll), n, n.isoformat()) for n in nominal})
+    assert first == [o for o in expected if window[0] <= o.due <= window[1]]
+    assert business_calendar(holidays) is business_calendar(holidays)

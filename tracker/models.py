@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ from sqlalchemy import JSON, MetaData
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Column, Field, SQLModel
 
-from tracker.durations import parse_duration
+from tracker.durations import Duration, parse_duration
 from tracker.schedule import Recurrence, Terms
 
 # A naming convention makes Alembic's batch mode (SQLite) and autogenerate stable across engines.
@@ -201,17 +202,34 @@ class Delivery(SQLModel, table=True):
 
 def terms_of(contract: Contract) -> Terms:
     """The contract row as an immutable :class:`Terms` value for the pure schedule functions."""
-    return Terms(
-        start=contract.start,
-        term=parse_duration(contract.term) if contract.term else None,
-        end=contract.end,
-        auto_renew=contract.auto_renew,
-        renewal_term=parse_duration(contract.renewal_term) if contract.renewal_term else None,
-        max_renewals=contract.max_renewals,
-        notice=parse_duration(contract.notice) if contract.notice else None,
-        holidays=contract.holidays,
-        notice_given_on=contract.notice_given_on,
+    return terms_from(
+        contract.start, contract.term, contract.end, contract.auto_renew, contract.renewal_term,
+        contract.max_renewals, contract.notice, contract.holidays, contract.notice_given_on,
     )
+
+
+def terms_from(
+    start: date, term: str | None, end: date | None, auto_renew: bool, renewal_term: str | None,
+    max_renewals: int | None, notice: str | None, holidays: str | None, notice_given_on: date | None,
+) -> Terms:
+    """:class:`Terms` from a contract's column values (as ``terms_of``, for reads that select columns)."""
+    return Terms(
+        start=start,
+        term=_stored_duration(term) if term else None,
+        end=end,
+        auto_renew=auto_renew,
+        renewal_term=_stored_duration(renewal_term) if renewal_term else None,
+        max_renewals=max_renewals,
+        notice=_stored_duration(notice) if notice else None,
+        holidays=holidays,
+        notice_given_on=notice_given_on,
+    )
+
+
+@lru_cache(maxsize=256)
+def _stored_duration(text: str) -> Duration:
+    """A duration column's canonical text parsed once (a ledger holds a handful of distinct values)."""
+    return parse_duration(text)
 
 
 def recurrence_of(obligation: Obligation, contract: Contract) -> Recurrence:

@@ -7,12 +7,12 @@ Pure: dates in, dates out. Nothing here reads the clock, the environment or the 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING, Literal
-
-from dateutil.relativedelta import relativedelta
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
 
 from tracker.durations import Duration
 from tracker.errors import InvalidInput
@@ -56,6 +56,7 @@ class BusinessCalendar:
     def __init__(self, code: str | None = None) -> None:
         self.code = code.upper() if code else None
         self._table = _holiday_table(self.code) if self.code else None
+        self._rolled: dict[tuple[date, Roll], date] = {}  # roll() results: the calendar never changes
 
     def is_business_day(self, day: date) -> bool:
         if day.weekday() >= 5:
@@ -66,10 +67,16 @@ class BusinessCalendar:
         """Move a date that is not a business day to the previous or next one (or leave it)."""
         if mode == "none":
             return day
-        step = -ONE_DAY if mode == "previous" else ONE_DAY
-        while not self.is_business_day(day):
-            day += step
-        return day
+        rolled = self._rolled.get((day, mode))
+        if rolled is None:
+            if len(self._rolled) >= 100_000:  # a long-running server: keep the memo bounded
+                self._rolled.clear()
+            step = -ONE_DAY if mode == "previous" else ONE_DAY
+            rolled = day
+            while not self.is_business_day(rolled):
+                rolled += step
+            self._rolled[(day, mode)] = rolled
+        return rolled
 
     def add_business_days(self, day: date, count: int) -> date:
         """Count ``count`` business days forward (or backward when negative) from ``day``."""
@@ -82,6 +89,38 @@ class BusinessCalendar:
         return day
 
 
+@lru_cache(maxsize=64)
+def business_calendar(code: str | None = None) -> BusinessCalendar:
+    """The shared :class:`BusinessCalendar` of ``code`` (one per code: it holds no state that changes)."""
+    return BusinessCalendar(code)
+
+
+# --- calendar arithmetic -------------------------------------------------------------------------
+
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` plus ``months`` calendar months, clamped to the last day of a shorter month.
+
+    The same result as ``day + dateutil.relativedelta(months=months)`` (and the same ``ValueError`` outside
+    the supported years), without building a relativedelta: this runs for every term end and recurrence.
+    """
+    if not months:
+        return day
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    month += 1
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    last = 29 if month == 2 and leap else _MONTH_DAYS[month - 1]
+    return day.replace(year=year, month=month, day=min(day.day, last))
+
+
+def add_calendar(day: date, months: int, days: int) -> date:
+    """``day`` plus ``months`` months, then ``days`` days: ``day + relativedelta(months=…, days=…)``."""
+    moved = add_months(day, months)
+    return moved + timedelta(days=days) if days else moved
+
+
 def shift(day: date, duration: Duration, times: int = 1, calendar: BusinessCalendar | None = None) -> date:
     """``day`` plus ``times`` × ``duration``, in one step from ``day`` (so month ends never drift)."""
     n = duration.amount * times
@@ -91,33 +130,43 @@ def shift(day: date, duration: Duration, times: int = 1, calendar: BusinessCalen
         case "weeks":
             return day + timedelta(weeks=n)
         case "months":
-            return day + relativedelta(months=n)
+            return add_months(day, n)
         case "years":
-            return day + relativedelta(years=n)
+            return add_months(day, 12 * n)
         case "business_days":
-            return (calendar or BusinessCalendar()).add_business_days(day, n)
+            return (calendar or business_calendar()).add_business_days(day, n)
     raise AssertionError(duration.unit)
 
 
-def _combine(first: Duration, then: Duration, times: int) -> relativedelta | None:
-    """One relativedelta for ``first + times × then`` when both are calendar units, else None."""
+def _combine(first: Duration, then: Duration, times: int) -> tuple[int, int] | None:
+    """``first + times × then`` as one (months, days) step when both are calendar units, else None.
+
+    Applied months first, then days (see :func:`add_calendar`), as one relativedelta would.
+    """
     if first.is_business or then.is_business:
         return None
     if times and first.unit in ("days", "weeks") and then.unit in ("months", "years"):
         # relativedelta applies months before days, which would reorder "start + 90 days + k years";
         # the caller anchors these renewals on the first renewal date instead.
         return None
-    parts = {"days": 0, "weeks": 0, "months": 0, "years": 0}
-    parts[first.unit] += first.amount
-    parts[then.unit] += then.amount * times
-    return relativedelta(**parts)
+    months = days = 0
+    for unit, amount in ((first.unit, first.amount), (then.unit, then.amount * times)):
+        if unit == "days":
+            days += amount
+        elif unit == "weeks":
+            days += 7 * amount
+        elif unit == "months":
+            months += amount
+        else:
+            months += 12 * amount
+    return months, days
 
 
 def infer_term(start: date, end: date) -> Duration:
     """The length of an explicit term [start, end], in whole months or years when it is one, else days."""
     after = end + ONE_DAY
     months = (after.year - start.year) * 12 + (after.month - start.month)
-    if months > 0 and start + relativedelta(months=months) == after:
+    if months > 0 and add_months(start, months) == after:
         return Duration(months // 12, "years") if months % 12 == 0 else Duration(months, "months")
     return Duration((after - start).days, "days")
 
@@ -141,10 +190,24 @@ class Terms:
 
     @property
     def calendar(self) -> BusinessCalendar:
-        return BusinessCalendar(self.holidays)
+        return business_calendar(self.holidays)
+
+    def __post_init__(self) -> None:
+        # Results of the pure functions below for this value (term ends, the final term, term indexes), each
+        # computed once. Not a field: equality, hashing and repr ignore it; the value is immutable, so a
+        # result once computed stays right.
+        object.__setattr__(self, "_memo", {})
+
+    _memo: ClassVar[dict[Any, Any]]  # per instance, set in __post_init__ (a ClassVar so it is not a field)
 
     @property
     def renewal(self) -> Duration:
+        renewal = self._memo.get("renewal")
+        if renewal is None:
+            renewal = self._memo["renewal"] = self._renewal()
+        return renewal  # type: ignore[no-any-return]
+
+    def _renewal(self) -> Duration:
         if self.renewal_term is not None:
             return self.renewal_term
         if self.term is not None:
@@ -155,11 +218,19 @@ class Terms:
 
 def term_end(terms: Terms, k: int) -> date:
     """Last day (inclusive) of term ``k`` (0 = the initial term), computed from the anchor in one step."""
+    memo = terms._memo
+    end = memo.get(k)
+    if end is None:
+        end = memo[k] = _term_end(terms, k)
+    return end
+
+
+def _term_end(terms: Terms, k: int) -> date:
     renewal = terms.renewal
     if terms.term is not None:
         combined = _combine(terms.term, renewal, k)
         if combined is not None:
-            return terms.start + combined - ONE_DAY
+            return add_calendar(terms.start, *combined) - ONE_DAY
         first_renewal = shift(terms.start, terms.term, calendar=terms.calendar)
         return shift(first_renewal, renewal, k, terms.calendar) - ONE_DAY
     assert terms.end is not None, "a contract has a term or an end"
@@ -187,6 +258,13 @@ def notice_deadline(terms: Terms, k: int) -> date:
 
 def final_term_index(terms: Terms) -> int | None:
     """Index of the last term the contract will run, or None while it renews indefinitely."""
+    memo = terms._memo
+    if "final" not in memo:
+        memo["final"] = _final_term_index(terms)
+    return memo["final"]  # type: ignore[no-any-return]
+
+
+def _final_term_index(terms: Terms) -> int | None:
     if not terms.auto_renew:
         return 0
     limit = terms.max_renewals
@@ -201,6 +279,15 @@ def final_term_index(terms: Terms) -> int | None:
 def term_index_on(terms: Terms, day: date, _cap: int | None = -1) -> int:
     """Index of the term containing ``day``: 0 before the start, the final term after the end."""
     cap = final_term_index(terms) if _cap == -1 else _cap
+    memo = terms._memo
+    key = ("on", day, cap)
+    k = memo.get(key)
+    if k is None:
+        k = memo[key] = _term_index_on(terms, day, cap)
+    return k  # type: ignore[no-any-return]
+
+
+def _term_index_on(terms: Terms, day: date, cap: int | None) -> int:
     if day <= term_end(terms, 0):
         return 0
     anchor = term_end(terms, 0) + ONE_DAY
@@ -223,7 +310,7 @@ def final_end(terms: Terms) -> date | None:
 # --- occurrences ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Occurrence:
     """One dated instance of an obligation.
 
@@ -278,7 +365,7 @@ def derived_occurrences(terms: Terms, kind: str, start: date, end: date) -> list
     raise ValueError(f"not a derived kind: {kind}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Recurrence:
     """An entered obligation's schedule: one ``due`` date, or an RRULE from ``start`` (until ``until``)."""
 
@@ -293,7 +380,9 @@ class Recurrence:
 _SIMPLE_KEYS = {"FREQ", "INTERVAL", "COUNT", "UNTIL", "WKST"}
 
 
-def _rule_parts(rule: str) -> dict[str, str]:
+@lru_cache(maxsize=1024)
+def _rule_parts(rule: str) -> Mapping[str, str]:
+    """The rule's NAME=VALUE parts, upper-cased, in order (read-only: parsed once per rule text)."""
     text = rule.strip()
     if text.upper().startswith("RRULE:"):
         text = text[6:]
@@ -303,7 +392,26 @@ def _rule_parts(rule: str) -> dict[str, str]:
         if not sep:
             raise ValueError(item)
         parts[name.strip().upper()] = value.strip().upper()
-    return parts
+    return MappingProxyType(parts)
+
+
+class _RulePlan(NamedTuple):
+    parts: Mapping[str, str]
+    until: date | None  # the rule's own UNTIL
+    months: int | None  # the step of a plain MONTHLY/YEARLY rule (computed anchored on its start), else None
+
+
+@lru_cache(maxsize=1024)
+def _rule_plan(rule: str) -> _RulePlan:
+    """What :func:`recurrence_dates` needs of a rule's text, worked out once per text."""
+    parts = _rule_parts(rule)
+    interval = int(parts.get("INTERVAL", "1"))
+    if interval < 1:  # dateutil would loop forever on INTERVAL=0
+        raise ValueError("INTERVAL must be positive")
+    until = _parse_until(parts["UNTIL"]) if "UNTIL" in parts else None
+    freq = parts.get("FREQ")
+    simple = freq in ("MONTHLY", "YEARLY") and set(parts) <= _SIMPLE_KEYS
+    return _RulePlan(parts, until, interval * (12 if freq == "YEARLY" else 1) if simple else None)
 
 
 def _parse_until(value: str) -> date:
@@ -336,26 +444,21 @@ def recurrence_dates(
     Plain MONTHLY/YEARLY rules (no BY-parts) are computed anchored on ``start`` (start + i × interval),
     so a rule starting on the 31st falls on the last day of shorter months instead of skipping them.
     """
-    parts = _rule_parts(rule)
-    if int(parts.get("INTERVAL", "1")) < 1:  # dateutil would loop forever on INTERVAL=0
-        raise ValueError("INTERVAL must be positive")
-    if until is not None and "UNTIL" in parts:
-        until = min(until, _parse_until(parts["UNTIL"]))
-    elif "UNTIL" in parts:
-        until = _parse_until(parts["UNTIL"])
+    plan = _rule_plan(rule)
+    parts = plan.parts
+    if plan.until is not None:
+        until = plan.until if until is None else min(until, plan.until)
     stop = min(window_end, until) if until is not None else window_end
     if stop < window_start or stop < start:
         return []
-    freq = parts.get("FREQ")
-    if freq in ("MONTHLY", "YEARLY") and set(parts) <= _SIMPLE_KEYS:
-        interval = int(parts.get("INTERVAL", "1"))
-        months = interval * (12 if freq == "YEARLY" else 1)
+    if plan.months is not None:
+        months = plan.months
         count = int(parts["COUNT"]) if "COUNT" in parts else None
         gap = (window_start.year - start.year) * 12 + window_start.month - start.month
         i = max(0, gap // months - 1)
         dates: list[date] = []
         while count is None or i < count:
-            day = start + relativedelta(months=i * months)
+            day = add_months(start, i * months)
             if day > stop:
                 break
             if day >= window_start:
@@ -364,10 +467,8 @@ def recurrence_dates(
                     break
             i += 1
         return dates
-    from dateutil.rrule import rrulestr
-
     body = ";".join(f"{k}={v}" for k, v in parts.items() if k != "UNTIL" or until is None)
-    recur = rrulestr(f"RRULE:{body}", dtstart=datetime.combine(start, datetime.min.time()))
+    recur = _rrule(body, start)
     lo = datetime.combine(max(window_start, start), datetime.min.time())
     hi = datetime.combine(stop, datetime.min.time())
     found: list[date] = []
@@ -382,6 +483,14 @@ def recurrence_dates(
     return found
 
 
+@lru_cache(maxsize=1024)
+def _rrule(body: str, start: date) -> Any:
+    """dateutil's rule for ``body`` from ``start`` (built once per rule and start; iterating it is stateless)."""
+    from dateutil.rrule import rrulestr
+
+    return rrulestr(f"RRULE:{body}", dtstart=datetime.combine(start, datetime.min.time()))
+
+
 def occurrences(
     schedule: Recurrence, window_start: date, window_end: date, ends_on: date | None = None
 ) -> list[Occurrence]:
@@ -389,7 +498,7 @@ def occurrences(
 
     ``ends_on`` is the contract's last day: a recurrence ends with the contract.
     """
-    calendar = BusinessCalendar(schedule.holidays)
+    calendar = business_calendar(schedule.holidays)
     if schedule.due is not None:
         due = calendar.roll(schedule.due, schedule.roll)
         if window_start <= due <= window_end:
@@ -403,9 +512,12 @@ def occurrences(
     slack = timedelta(days=10)
     lo = max(date.min + slack, window_start) - slack
     hi = min(date.max - slack, window_end) + slack
-    found = []
+    found: list[Occurrence] = []
+    ordered = True  # due dates strictly increasing: already sorted and unique (rolls rarely meet)
     for nominal in recurrence_dates(schedule.every, schedule.start, until, lo, hi):
         due = calendar.roll(nominal, schedule.roll)
         if window_start <= due <= window_end:
+            if found and due <= found[-1].due:
+                ordered = False
             found.append(Occurrence(due, nominal, nominal.isoformat()))
-    return sorted(set(found))
+    return found if ordered else sorted(set(found))
