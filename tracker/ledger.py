@@ -134,11 +134,21 @@ def is_open(
     obligation: Obligation, occurrence: Occurrence, state: OccurrenceState | None, today: date
 ) -> bool:
     """Open: not settled; a derived deadline whose day has passed has lapsed (it cannot be met late)."""
-    if obligation.derived and occurrence.due < today:
+    return occurrence_open(
+        obligation.derived, obligation.status, obligation.every, state.status if state is not None else None,
+        occurrence.due, today,
+    )
+
+
+def occurrence_open(
+    derived: bool, status: str, every: str | None, state_status: str | None, due: date, today: date
+) -> bool:
+    """:func:`is_open` on plain values: an obligation's flags, its occurrence state's status (None: no row)."""
+    if derived and due < today:
         return False
-    if obligation.status != "open" and not obligation.every:
+    if status != "open" and not every:
         return False
-    return state is None or state.status == "open"
+    return state_status is None or state_status == "open"
 
 
 def open_occurrences(

@@ -10,16 +10,20 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import or_
-from sqlmodel import Session, col, select
+from sqlalchemy import or_, select
+from sqlmodel import Session, col
+from sqlmodel import select as select_rows
 
-from tracker.ledger import get_contract, open_occurrences, states_for
-from tracker.models import Contract, Obligation, OccurrenceState, public_id, terms_of
+from tracker.ledger import get_contract, occurrence_open, open_occurrences, states_for
+from tracker.models import Contract, Obligation, OccurrenceState, public_id, terms_from, terms_of
 from tracker.schedule import (
-    Occurrence,
+    Recurrence,
+    Terms,
+    derived_occurrences,
     final_end,
     final_term_index,
     notice_deadline,
+    occurrences,
     term_end,
     term_index_on,
     term_start,
@@ -33,16 +37,6 @@ class Filters:
     contract: str | None = None
 
 
-@dataclass(frozen=True)
-class Item:
-    """One open occurrence on the timeline, with the rows it came from."""
-
-    contract: Contract
-    obligation: Obligation
-    occurrence: Occurrence
-    state: OccurrenceState | None
-
-
 def contract_status(contract: Contract, today: date) -> str:
     """active | notice_given | ended (archived contracts count as ended)."""
     last = final_end(terms_of(contract))
@@ -51,59 +45,103 @@ def contract_status(contract: Contract, today: date) -> str:
     return "notice_given" if contract.notice_given_on else "active"
 
 
-def open_items(session: Session, today: date, until: date, filters: Filters = Filters()) -> list[Item]:
-    """Every open occurrence due by ``until`` (overdue ones included), by date, then contract and id.
+def _tables() -> tuple[Any, Any, Any]:
+    return (Obligation.__table__, Contract.__table__, OccurrenceState.__table__)  # type: ignore[attr-defined]
 
-    Selection goes through the indexed ``next_due`` column, so the cost follows what is due.
-    """
-    query = (
-        select(Obligation, Contract)
-        .join(Contract, col(Contract.id) == Obligation.contract_id)
+
+def _timeline_conditions(today: date, until: date, filters: Filters) -> list[Any]:
+    """Which rows of ``obligation ⋈ contract`` can have an open occurrence due by ``until``."""
+    obligation, contract, _ = _tables()
+    conditions = [
         # Materialised as of `refreshed_on`; a simulation before that date re-checks those rows too.
-        .where(or_(col(Obligation.next_due) <= until, col(Obligation.refreshed_on) > today))
-        .where(col(Contract.archived).is_(False))
-    )
+        or_(obligation.c.next_due <= until, obligation.c.refreshed_on > today),
+        contract.c.archived.is_(False),
+    ]
     if filters.owner:
-        query = query.where(Contract.owner == filters.owner)
+        conditions.append(contract.c.owner == filters.owner)
     if filters.kind:
-        query = query.where(Obligation.kind == filters.kind)
+        conditions.append(obligation.c.kind == filters.kind)
     if filters.contract:
-        query = query.where(Contract.key == filters.contract)
-    rows = session.exec(query).all()
-    states = states_for(session, [o.id for o, _ in rows if o.id is not None])
-    items = []
-    for obligation, contract in rows:
-        for occurrence in open_occurrences(contract, obligation, states, today, until):
-            items.append(Item(contract, obligation, occurrence, states.get((obligation.id or 0, occurrence.key))))
-    items.sort(key=lambda i: (i.occurrence.due, i.contract.key, i.obligation.derived is False, i.obligation.number))
-    return items
-
-
-def item_view(item: Item, today: date) -> dict[str, Any]:
-    """The stable JSON object of one timeline entry (README: `upcoming --format json`)."""
-    obligation, occurrence = item.obligation, item.occurrence
-    progress = None
-    if obligation.required:
-        progress = {"done": item.state.progress if item.state else 0, "required": obligation.required}
-    return {
-        "contract": item.contract.key,
-        "vendor": item.contract.vendor,
-        "obligation": public_id(item.contract.key, obligation),
-        "occurrence": occurrence.key,
-        "kind": obligation.kind,
-        "title": obligation.title,
-        "owed_by": obligation.owed_by,
-        "owner": item.contract.owner,
-        "due": occurrence.due.isoformat(),
-        "days_left": (occurrence.due - today).days,
-        "status": "overdue" if occurrence.due < today else "open",
-        "progress": progress,
-    }
+        conditions.append(contract.c.key == filters.contract)
+    return conditions
 
 
 def upcoming(session: Session, today: date, within: int, filters: Filters = Filters()) -> list[dict[str, Any]]:
+    """Every open occurrence due within ``within`` days (overdue ones included), by date, then contract and id.
+
+    The stable JSON objects of the README (`upcoming --format json`). Selection goes through the indexed
+    ``next_due`` column, so the cost follows what is due. Two queries of plain columns (no ORM objects):
+    the candidate obligations with their contracts, then their occurrence states. Each contract's
+    :class:`Terms` is built once, and the ledger's rules apply as in ``ledger.open_occurrences``.
+    """
     until = today + timedelta(days=within)
-    return [item_view(item, today) for item in open_items(session, today, until, filters)]
+    obligation, contract, state = _tables()
+    conditions = _timeline_conditions(today, until, filters)
+    joined = obligation.join(contract, contract.c.id == obligation.c.contract_id)
+    connection = session.connection()
+    rows = connection.execute(
+        select(
+            contract.c.id, contract.c.key, contract.c.vendor, contract.c.owner, contract.c.start, contract.c.term,
+            contract.c.end, contract.c.auto_renew, contract.c.renewal_term, contract.c.max_renewals,
+            contract.c.notice, contract.c.holidays, contract.c.notice_given_on,
+            obligation.c.id, obligation.c.number, obligation.c.kind, obligation.c.title, obligation.c.owed_by,
+            obligation.c.derived, obligation.c.due, obligation.c.every, obligation.c.start, obligation.c.until,
+            obligation.c.roll, obligation.c.required, obligation.c.status, obligation.c.next_due,
+        ).select_from(joined).where(*conditions)
+    ).all()
+    states = {
+        (obligation_id, key): (status, progress) for obligation_id, key, status, progress in connection.execute(
+            select(state.c.obligation_id, state.c.occurrence, state.c.status, state.c.progress)
+            .select_from(state.join(joined, obligation.c.id == state.c.obligation_id)).where(*conditions)
+        )
+    }
+    terms_by_contract: dict[int, Terms] = {}
+    # (due, contract, entered, number, position, view): derived deadlines first on a day; the position keeps
+    # an obligation's occurrences in schedule order and is never equal, so views are never compared.
+    entries: list[tuple[date, str, bool, int, int, dict[str, Any]]] = []
+    for (contract_id, key, vendor, owner, c_start, term, c_end, auto_renew, renewal_term, max_renewals, notice,
+         holidays, notice_given_on, obligation_id, number, kind, title, owed_by, derived, due, every, o_start,
+         o_until, roll, required, status, next_due) in rows:
+        if status != "open" and not every:
+            continue  # settled as a whole: none of its occurrences is open (ledger.occurrence_open)
+        terms = terms_by_contract.get(contract_id)
+        if terms is None:
+            terms = terms_by_contract[contract_id] = terms_from(
+                c_start, term, c_end, auto_renew, renewal_term, max_renewals, notice, holidays, notice_given_on)
+        # As ledger.open_occurrences: derived deadlines from today, entered ones from the earliest unsettled.
+        if derived:
+            found = derived_occurrences(terms, kind, today, until)
+        else:
+            schedule = Recurrence(due=due, every=every, start=o_start, until=o_until, roll=roll, holidays=holidays)
+            found = occurrences(schedule, min(next_due or today, today), until, final_end(terms))
+        if not found:
+            continue
+        public = f"{key}/{kind if derived else number}"
+        entered = not derived
+        for occurrence in found:
+            occurrence_key, day = occurrence.key, occurrence.due
+            row_state = states.get((obligation_id, occurrence_key))
+            if not occurrence_open(derived, status, every, row_state[0] if row_state else None, day, today):
+                continue
+            progress = None
+            if required:
+                progress = {"done": row_state[1] if row_state else 0, "required": required}
+            entries.append((day, key, entered, number, len(entries), {
+                "contract": key,
+                "vendor": vendor,
+                "obligation": public,
+                "occurrence": occurrence_key,
+                "kind": kind,
+                "title": title,
+                "owed_by": owed_by,
+                "owner": owner,
+                "due": day.isoformat(),
+                "days_left": (day - today).days,
+                "status": "overdue" if day < today else "open",
+                "progress": progress,
+            }))
+    entries.sort()
+    return [entry[5] for entry in entries]
 
 
 def term_view(contract: Contract, today: date) -> dict[str, Any]:
@@ -148,7 +186,7 @@ def contract_summary(contract: Contract, today: date) -> dict[str, Any]:
 
 
 def list_contracts(session: Session, today: date, owner: str | None = None) -> list[dict[str, Any]]:
-    query = select(Contract).where(col(Contract.archived).is_(False)).order_by(col(Contract.key))
+    query = select_rows(Contract).where(col(Contract.archived).is_(False)).order_by(col(Contract.key))
     if owner:
         query = query.where(Contract.owner == owner)
     return [contract_summary(c, today) for c in session.exec(query).all()]
@@ -173,7 +211,7 @@ def show_contract(session: Session, key: str, today: date) -> dict[str, Any]:
         "terms": {"model_change_notice": contract.model_change_notice, "rollback_window": contract.rollback_window},
     })
     obligations = sorted(
-        session.exec(select(Obligation).where(Obligation.contract_id == contract.id)).all(),
+        session.exec(select_rows(Obligation).where(Obligation.contract_id == contract.id)).all(),
         key=lambda o: (not o.derived, -o.number if o.derived else o.number),  # derived first, in DESIGN order
     )
     states = states_for(session, [o.id for o in obligations if o.id is not None])
