@@ -220,3 +220,39 @@ def test_conditional_requests_do_not_rebuild(sample_tracker: Tracker, monkeypatc
         assert len(builds) == 2 and builds[-1] == date(2026, 11, 22)
     finally:
         state.engine().dispose()
+
+
+def test_ledger_version_moves_with_every_committed_write(sample_tracker: Tracker) -> None:
+    from tracker.cli.common import State
+    from tracker.db import session_scope
+    from tracker.models import Event
+    from tracker.web import ledger_version
+
+    state = State(db_option=sample_tracker.db_url, today_option=TODAY)
+    engine = state.engine()
+
+    def version() -> tuple[object, ...]:
+        with session_scope(engine) as session:
+            return ledger_version(session)
+
+    try:
+        first = version()
+        assert version() == first  # reads change nothing
+        item = sample_tracker.json("upcoming", "--within", "400d", "--format", "json")[0]
+        sample_tracker.ok("ack", f"{item['obligation']}@{item['occurrence']}")
+        acked = version()
+        assert acked != first
+        add_feed(sample_tracker, "another")
+        assert version() not in (first, acked)
+        if engine.dialect.name == "postgresql":
+            # A transaction that holds an event id but has not committed is part of the version, so a
+            # lower id committed after a higher one still changes it.
+            before = version()
+            with session_scope(engine) as writer:
+                writer.add(Event(at=state.now, actor="test", kind="note", payload={}))
+                writer.flush()
+                during = version()
+                assert during != before
+            assert version() not in (before, during)
+    finally:
+        engine.dispose()
