@@ -14,6 +14,8 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
 
+from dateutil.relativedelta import relativedelta
+
 from tracker.durations import Duration
 from tracker.errors import InvalidInput
 
@@ -97,22 +99,13 @@ def business_calendar(code: str | None = None) -> BusinessCalendar:
 
 # --- calendar arithmetic -------------------------------------------------------------------------
 
-_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-
-
+@lru_cache(maxsize=1 << 16)
 def add_months(day: date, months: int) -> date:
-    """``day`` plus ``months`` calendar months, clamped to the last day of a shorter month.
+    """``day`` plus ``months`` calendar months, clamped to the last day of a shorter month (relativedelta).
 
-    The same result as ``day + dateutil.relativedelta(months=months)`` (and the same ``ValueError`` outside
-    the supported years), without building a relativedelta: this runs for every term end and recurrence.
+    Memoised: it runs for every term end and recurrence, and ledgers reuse a few anchor dates.
     """
-    if not months:
-        return day
-    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
-    month += 1
-    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-    last = 29 if month == 2 and leap else _MONTH_DAYS[month - 1]
-    return day.replace(year=year, month=month, day=min(day.day, last))
+    return day + relativedelta(months=months) if months else day
 
 
 def add_calendar(day: date, months: int, days: int) -> date:
