@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from sqlmodel import Session, col, select
 
 from bench import generate
 from tracker import db
-from tracker.cli.common import dumps_json
 from tracker.config import Settings
 from tracker.ledger import Context, open_occurrences, record_progress, settle, states_for
 from tracker.models import Contract, Obligation, public_id
@@ -87,17 +83,3 @@ def test_upcoming_equals_the_ledger_rules_on_orm_rows(db_url: str, sample_tracke
     finally:
         engine.dispose()
 
-
-scalars = (st.none() | st.booleans() | st.integers() | st.floats() | st.text() | st.dates()
-           | st.decimals(allow_nan=False))
-values = st.recursive(
-    scalars,
-    lambda inner: st.lists(inner) | st.tuples(inner, inner) | st.dictionaries(st.text() | st.integers(), inner),
-    max_leaves=30,
-)
-
-
-@settings(max_examples=500)
-@given(values)
-def test_dumps_json_writes_what_json_dumps_writes(value: Any) -> None:
-    assert dumps_json(value) == json.dumps(value, indent=2, ensure_ascii=False, default=str)

@@ -195,7 +195,7 @@ def csv_safe(value: Any) -> str:
 def emit(rows: Sequence[dict[str, Any]] | dict[str, Any], fmt: str, columns: Sequence[tuple[str, str]]) -> None:
     """Print rows as a table (colour on a terminal, plain when piped), JSON or CSV."""
     if fmt == "json":
-        click.echo(dumps_json(rows))
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
         return
     items = [rows] if isinstance(rows, dict) else list(rows)
     if fmt == "csv":
@@ -207,61 +207,6 @@ def emit(rows: Sequence[dict[str, Any]] | dict[str, Any], fmt: str, columns: Seq
         click.echo(buffer.getvalue(), nl=False)
         return
     print_table(items, columns)
-
-
-def dumps_json(value: Any) -> str:
-    """``json.dumps(value, indent=2, ensure_ascii=False, default=str)``, the same text several times faster.
-
-    The standard library writes indented JSON with its pure-Python encoder (its C encoder cannot indent);
-    a long timeline spends more time there than computing it. This writer joins strings level by level
-    and encodes strings with the C ``encode_basestring``; anything it does not know (a dict key that is
-    not a string) goes to ``json.dumps`` itself.
-    """
-    try:
-        return _pretty(value, "\n")
-    except _Unhandled:
-        return json.dumps(value, indent=2, ensure_ascii=False, default=str)
-
-
-class _Unhandled(Exception):
-    pass
-
-
-_encode_string = json.encoder.encode_basestring  # the C function when the accelerator is available
-_FLOAT_SPECIAL = {float("inf"): "Infinity", float("-inf"): "-Infinity"}
-
-
-def _pretty(value: Any, newline: str) -> str:
-    """One value as ``json.dumps(indent=2)`` writes it; ``newline`` is "\n" plus the current indentation."""
-    if isinstance(value, str):
-        return _encode_string(value)
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, int):
-        return int.__repr__(value)
-    if isinstance(value, float):
-        if value != value:
-            return "NaN"
-        return _FLOAT_SPECIAL.get(value) or float.__repr__(value)
-    inner = newline + "  "
-    if isinstance(value, list | tuple):
-        if not value:
-            return "[]"
-        return "[" + inner + ("," + inner).join([_pretty(item, inner) for item in value]) + newline + "]"
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
-        parts = []
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise _Unhandled
-            parts.append(_encode_string(key) + ": " + _pretty(item, inner))
-        return "{" + inner + ("," + inner).join(parts) + newline + "}"
-    return _encode_string(str(value))  # default=str
 
 
 def _cell(row: dict[str, Any], name: str) -> Any:
