@@ -6,9 +6,6 @@ libraries (SQLAlchemy, SQLModel, Alembic, rich) are imported inside functions so
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -186,7 +183,11 @@ def format_option(default: str = "table") -> Callable[[Any], Any]:
 
 def csv_safe(value: Any) -> str:
     """A cell a spreadsheet will not run as a formula."""
-    text = "" if value is None else (json.dumps(value) if isinstance(value, dict | list) else str(value))
+    if isinstance(value, dict | list):
+        import json
+
+        value = json.dumps(value)
+    text = "" if value is None else str(value)
     if text and text[0] in "=+-@\t\r":
         return "'" + text
     return text
@@ -195,10 +196,15 @@ def csv_safe(value: Any) -> str:
 def emit(rows: Sequence[dict[str, Any]] | dict[str, Any], fmt: str, columns: Sequence[tuple[str, str]]) -> None:
     """Print rows as a table (colour on a terminal, plain when piped), JSON or CSV."""
     if fmt == "json":
+        import json
+
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
         return
     items = [rows] if isinstance(rows, dict) else list(rows)
     if fmt == "csv":
+        import csv
+        import io
+
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow([name for name, _ in columns])

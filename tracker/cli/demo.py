@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import click
@@ -16,6 +15,7 @@ from tracker.cli.common import State, pass_state
 @pass_state
 def demo(state: State, ctx: click.Context, keep: bool) -> None:
     """Load sample_data/ into a temporary SQLite database and show what the tracker does with it."""
+    import tempfile
     from importlib import resources
 
     from tracker.cli import contracts
