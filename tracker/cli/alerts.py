@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -11,6 +10,8 @@ from tracker.cli.common import State, database_errors, emit, pass_state, print_t
 from tracker.errors import InvalidInput, OperationalError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tracker.delivery import Channels, PassReport
 
 OUTCOME_COLUMNS = [

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from tracker.cli.common import State, emit, format_option, pass_state
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 FEED_COLUMNS = [
     ("name", "Name"), ("owner", "Owner"), ("contract", "Contract"), ("created_at", "Created"),
@@ -22,11 +24,11 @@ def calendar_group() -> None:
 
 
 @calendar_group.command("export")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="File (default: stdout).")
 @click.option("--owner", help="Only the contracts this person owns (email).")
 @click.option("--contract", "contract_key", metavar="KEY", help="Only this contract.")
 @pass_state
-def export(state: State, output: Path | None, owner: str | None, contract_key: str | None) -> None:
+def export(state: State, output: str | None, owner: str | None, contract_key: str | None) -> None:
     """Write the iCalendar file: every open deadline from 30 days back to 2 years ahead (configurable)."""
     from tracker.calendar import build
 
@@ -35,7 +37,9 @@ def export(state: State, output: Path | None, owner: str | None, contract_key: s
     if output is None:
         click.echo(built.body, nl=False)  # bytes go to the binary stream: CRLF line ends kept
         return
-    output.write_bytes(built.body)
+    from pathlib import Path
+
+    Path(output).write_bytes(built.body)
     click.echo(f"Wrote {built.count} event{'s' if built.count != 1 else ''} to {output}.", err=True)
 
 

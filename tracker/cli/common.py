@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -21,6 +20,8 @@ import click
 from tracker.errors import InvalidInput, OperationalError, TrackerError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from sqlalchemy.engine import Engine
     from sqlmodel import Session
 
@@ -67,6 +68,8 @@ class State:
 
     @cached_property
     def config_path(self) -> Path:
+        from pathlib import Path
+
         return Path(self.config_option).expanduser() if self.config_option else default_config_path()
 
     @cached_property

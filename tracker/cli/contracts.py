@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import click
@@ -153,21 +152,23 @@ def _describe_dates(view: dict[str, Any]) -> None:
 
 
 @click.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path, allow_dash=True))
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--format", "fmt", type=click.Choice(["auto", "yaml", "json", "csv"]), default="auto",
               show_default=True, help="File format (auto: from the file name).")
 @click.option("--dry-run", is_flag=True, help="Validate only; write nothing.")
 @pass_state
-def import_(state: State, file: Path, fmt: str, dry_run: bool) -> None:
+def import_(state: State, file: str, fmt: str, dry_run: bool) -> None:
     """Import contracts from YAML, JSON or CSV: all or nothing, every problem listed."""
+    from pathlib import Path
+
     from tracker import ledger
     from tracker.io import read_contracts
     from tracker.specs import parse_contracts
 
-    rows = read_contracts(file, fmt)
+    rows = read_contracts(Path(file), fmt)
     specs = parse_contracts(rows)
     ctx = state.context()
-    with state.session() as session, _progress(len(specs), f"Importing {file.name}") as advance:
+    with state.session() as session, _progress(len(specs), f"Importing {Path(file).name}") as advance:
         added = ledger.add_contracts(session, specs, ctx, source="import", progress=advance)
         count = sum(len(spec.obligations) for spec in specs)
         if dry_run:
@@ -192,9 +193,9 @@ def _progress(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
 
 @click.command("export")
 @click.option("--format", "fmt", type=click.Choice(["yaml", "json", "csv"]), default="yaml", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="File (default: stdout).")
 @pass_state
-def export(state: State, fmt: str, output: Path | None) -> None:
+def export(state: State, fmt: str, output: str | None) -> None:
     """Export every contract; importing the file into an empty database reproduces the ledger."""
     from tracker.io import export_contracts
 
@@ -203,7 +204,9 @@ def export(state: State, fmt: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        from pathlib import Path
+
+        Path(output).write_text(text, encoding="utf-8")
         click.echo(f"Wrote {output}.", err=True)
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from tracker.cli.common import State, pass_state
+
+if TYPE_CHECKING:
+    pass
 
 
 @click.command("demo")
@@ -17,6 +20,7 @@ def demo(state: State, ctx: click.Context, keep: bool) -> None:
     """Load sample_data/ into a temporary SQLite database and show what the tracker does with it."""
     import tempfile
     from importlib import resources
+    from pathlib import Path
 
     from tracker.cli import contracts
 
