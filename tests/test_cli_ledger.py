@@ -319,3 +319,21 @@ def test_history_lists_every_change_with_actor(sqlite_tracker: Tracker) -> None:
     assert [e["kind"] for e in events] == ["contract_added", "obligation_added"]
     assert {e["actor"] for e in events} == {"tester"}
     assert json.dumps(events[0]["payload"]["fields"]["start"]) == '"2025-03-26"'
+
+
+def test_archive_takes_a_contract_off_the_timeline_and_keeps_its_history(tracker: Tracker, tmp_path: Path) -> None:
+    tracker.ok(*ACME)
+    tracker.ok(*ACME, "--key", "other")
+    assert "archived" in tracker.ok("archive", "acme")
+    assert [r["contract"] for r in tracker.json("upcoming", "--within", "1y")] == ["other"] * 2
+    assert [c["key"] for c in tracker.json("list")] == ["other"]
+    everything = {c["key"]: c["status"] for c in tracker.json("list", "--all")}
+    assert everything == {"acme": "ended", "other": "active"}
+    assert tracker.json("history", "acme")[-1]["kind"] == "contract_archived"
+    again = tracker("archive", "acme")
+    assert again.exit_code == 2 and "not archived already" in again.stderr
+    exported = tmp_path / "ledger.yaml"
+    tracker.ok("export", "-o", str(exported))
+    copy = Tracker(f"sqlite:///{tmp_path / 'copy.db'}")
+    copy.ok("import", str(exported))
+    assert copy.json("list", "--all") == tracker.json("list", "--all")

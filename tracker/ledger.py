@@ -271,6 +271,7 @@ def _contract_values(spec: ContractSpec) -> dict[str, Any]:
         "timezone": spec.timezone, "value": spec.value, "currency": spec.currency, "tags": list(spec.tags),
         "notify": list(spec.notify), "model_change_notice": _text(spec.model_change_notice),
         "rollback_window": _text(spec.rollback_window), "notice_given_on": spec.notice_given_on,
+        "archived": spec.archived,
     }
 
 
@@ -398,6 +399,7 @@ def contract_as_raw(session: Session, contract: Contract, with_obligations: bool
         "terms": {k: v for k, v in (("model_change_notice", contract.model_change_notice),
                                     ("rollback_window", contract.rollback_window)) if v},
         "notice_given_on": contract.notice_given_on,
+        "archived": contract.archived or None,
     }
     raw = {k: v for k, v in raw.items() if v not in (None, [], {})}
     if with_obligations:
@@ -506,6 +508,24 @@ def record_notice(session: Session, key: str, sent_on: date, ctx: Context) -> da
                  timely_for_current_term=timely)
     refresh_contract(session, contract, ctx)
     return ends_on
+
+
+def archive_contract(session: Session, key: str, ctx: Context) -> Contract:
+    """Archive a contract: it leaves the timeline, calendars and reminders, and keeps its history.
+
+    Contracts are never deleted; sent calendar invites for its deadlines are cancelled at the next pass.
+    """
+    contract = get_contract(session, key)
+    if contract.archived:
+        raise InvalidInput.field("key", key, "a contract that is not archived already")
+    contract.archived = True
+    contract.revision += 1
+    contract.updated_at = ctx.now
+    session.add(contract)
+    _touch_obligations(session, contract, ctx)
+    record_event(session, ctx, "contract_archived", contract)
+    refresh_contract(session, contract, ctx)
+    return contract
 
 
 # --- obligations ---------------------------------------------------------------------------------

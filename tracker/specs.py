@@ -48,7 +48,7 @@ TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF 
 CONTRACT_FIELDS = (
     "key", "title", "vendor", "owner", "backup_owner", "start", "term", "end", "auto_renew", "renewal_term",
     "max_renewals", "notice", "holidays", "timezone", "value", "currency", "tags", "notify", "terms",
-    "notice_given_on", "obligations",
+    "notice_given_on", "archived", "obligations",
 )
 TERMS_FIELDS = ("model_change_notice", "rollback_window")
 OBLIGATION_FIELDS = (
@@ -112,6 +112,7 @@ class ContractSpec:
     model_change_notice: Duration | None = None
     rollback_window: Duration | None = None
     notice_given_on: date | None = None
+    archived: bool = False
     obligations: tuple[ObligationSpec, ...] = field(default=())
 
     @property
@@ -316,6 +317,7 @@ def parse_contract(raw: Any, where: str = "") -> tuple[ContractSpec | None, list
         model_change_notice = check.duration(terms_raw, "model_change_notice", "terms.model_change_notice")
         rollback_window = check.duration(terms_raw, "rollback_window", "terms.rollback_window")
     notice_given_on = check.day(raw, "notice_given_on")
+    archived = check.boolean(raw, "archived") or False
     if notice_given_on and start and notice_given_on < start:
         check.fail("notice_given_on", notice_given_on.isoformat(), "a date on or after the contract's start")
     obligations: list[ObligationSpec] = []
@@ -335,7 +337,7 @@ def parse_contract(raw: Any, where: str = "") -> tuple[ContractSpec | None, list
         auto_renew=auto_renew, renewal_term=renewal_term, max_renewals=max_renewals, notice=notice,
         holidays=holidays, timezone=timezone, value=value, currency=currency, tags=tags, notify=notify,
         backup_owner=backup_owner, model_change_notice=model_change_notice, rollback_window=rollback_window,
-        notice_given_on=notice_given_on, obligations=tuple(obligations),
+        notice_given_on=notice_given_on, archived=archived, obligations=tuple(obligations),
     )
     _check_term_lengths(check, spec, raw)
     return (None if check.problems else spec), check.problems

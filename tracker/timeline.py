@@ -185,8 +185,12 @@ def contract_summary(contract: Contract, today: date) -> dict[str, Any]:
     }
 
 
-def list_contracts(session: Session, today: date, owner: str | None = None) -> list[dict[str, Any]]:
-    query = select_rows(Contract).where(col(Contract.archived).is_(False)).order_by(col(Contract.key))
+def list_contracts(
+    session: Session, today: date, owner: str | None = None, include_archived: bool = False
+) -> list[dict[str, Any]]:
+    query = select_rows(Contract).order_by(col(Contract.key))
+    if not include_archived:
+        query = query.where(col(Contract.archived).is_(False))
     if owner:
         query = query.where(Contract.owner == owner)
     return [contract_summary(c, today) for c in session.exec(query).all()]

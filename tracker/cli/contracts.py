@@ -215,14 +215,15 @@ def export(state: State, fmt: str, output: str | None) -> None:
 
 @click.command("list")
 @click.option("--owner", help="Only contracts this person owns.")
+@click.option("--all", "include_archived", is_flag=True, help="Include archived contracts.")
 @format_option()
 @pass_state
-def list_(state: State, owner: str | None, fmt: str) -> None:
+def list_(state: State, owner: str | None, include_archived: bool, fmt: str) -> None:
     """Contracts with status, current term end and next notice deadline."""
     from tracker.timeline import list_contracts
 
     with state.session() as session:
-        rows = list_contracts(session, state.today, owner)
+        rows = list_contracts(session, state.today, owner, include_archived)
     emit(rows, fmt, LIST_COLUMNS)
 
 
@@ -388,6 +389,18 @@ def model_change(state: State, key: str, announced: str, effective: str) -> None
         click.secho(f"  Breach: {result.breach}. The owner is alerted at the next notify pass.", fg="yellow")
 
 
+@click.command("archive")
+@click.argument("key")
+@pass_state
+def archive(state: State, key: str) -> None:
+    """Archive a contract: off the timeline, calendars and reminders; its history is kept."""
+    from tracker import ledger
+
+    with state.session() as session:
+        ledger.archive_contract(session, key, state.context())
+    click.echo(f"{key}: archived; `tracker list --all` and `tracker history {key}` still show it.")
+
+
 @click.command("ack")
 @click.argument("obligation_id", metavar="ID")
 @pass_state
@@ -482,4 +495,4 @@ def obligation_record(state: State, obligation_id: str, count: int, on: str | No
     click.echo(f"{obligation_id}: {done} of {required} delivered.{suffix}")
 
 
-COMMANDS = [add, import_, export, list_, show, upcoming, edit, notice, model_change, history, ack, obligation]
+COMMANDS = [add, import_, export, list_, show, upcoming, edit, notice, model_change, history, ack, archive, obligation]

@@ -42,7 +42,7 @@ def demo(state: State, ctx: click.Context, keep: bool) -> None:
     with resources.as_file(sample / "contracts.csv") as path:
         ctx.invoke(contracts.import_, file=path, fmt="auto", dry_run=False)
     step("Contracts, their current terms and notice deadlines  (tracker list)")
-    ctx.invoke(contracts.list_, owner=None, fmt="table")
+    ctx.invoke(contracts.list_, owner=None, include_archived=False, fmt="table")
     step("Everything due in the next 90 days, overdue first  (tracker upcoming)")
     ctx.invoke(contracts.upcoming, within="90d", owner=None, kind=None, contract=None, fmt="table")
     for extra in _extra_steps():
