@@ -337,3 +337,15 @@ def test_archive_takes_a_contract_off_the_timeline_and_keeps_its_history(tracker
     copy = Tracker(f"sqlite:///{tmp_path / 'copy.db'}")
     copy.ok("import", str(exported))
     assert copy.json("list", "--all") == tracker.json("list", "--all")
+
+
+def test_deadlines_years_ahead_are_on_the_timeline_when_they_come_near(tracker: Tracker) -> None:
+    tracker.ok("add", "--key", "long", "--title", "Five-year platform deal", "--vendor", "V", "--owner", "a@b.co",
+               "--start", "2026-01-01", "--term", "5 years", "--auto-renew", "--notice", "30d", today="2026-01-01")
+    tracker.ok("obligation", "add", "long", "--kind", "custom", "--title", "Far one-off", "--due", "2030-06-03",
+               today="2026-01-01")
+    rows = tracker.json("upcoming", "--within", "1y", today="2030-05-01")
+    # 2030-12-31 − 30 days = Sunday 2030-12-01, rolled back to Friday 2030-11-29.
+    assert [(r["obligation"], r["due"]) for r in rows] == [
+        ("long/1", "2030-06-03"), ("long/notice_deadline", "2030-11-29"), ("long/renewal", "2031-01-01"),
+    ]

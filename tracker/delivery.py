@@ -577,7 +577,7 @@ class _Planner:
         """Reminders and breach alerts for obligations whose ``next_remind_on`` has come."""
         from sqlmodel import col, select
 
-        from tracker.ledger import LOOKAHEAD, NO_REMINDER_KINDS, obligation_occurrences, open_occurrences, states_for
+        from tracker.ledger import NO_REMINDER_KINDS, first_occurrence, open_occurrences, states_for
         from tracker.models import Contract, Obligation
 
         today = self.ctx.today
@@ -627,9 +627,9 @@ class _Planner:
                         old_rank = alerts.stage_rank(old.stage)
                         if rank is not None and old_rank is not None and old_rank < rank and old.id is not None:
                             self.supersede.append(old.id)
-            later = obligation_occurrences(contract, obligation, until + timedelta(days=1), until + LOOKAHEAD)
+            later = first_occurrence(contract, obligation, until + timedelta(days=1), today)
             if later:
-                next_days.append(later[0].due - timedelta(days=max(leads, default=0)))
+                next_days.append(later.due - timedelta(days=max(leads, default=0)))
             obligation.next_remind_on = max(min(next_days), today + timedelta(days=1)) if next_days else None
             self.session.add(obligation)
 
@@ -677,7 +677,7 @@ class _Planner:
         from sqlmodel import col, select
 
         from tracker.calendar import horizon
-        from tracker.ledger import LOOKAHEAD, obligation_occurrences, open_occurrences, states_for
+        from tracker.ledger import first_occurrence, open_occurrences, states_for
         from tracker.models import Contract, Delivery, Obligation
 
         settings, today = self.ctx.settings, self.ctx.today
@@ -711,8 +711,8 @@ class _Planner:
             if upcoming:
                 obligation.invite_on = upcoming[0].due + timedelta(days=1)
             else:
-                later = obligation_occurrences(contract, obligation, until + timedelta(days=1), until + LOOKAHEAD)
-                obligation.invite_on = max(later[0].due - ahead, today + timedelta(days=1)) if later else None
+                later = first_occurrence(contract, obligation, until + timedelta(days=1), today)
+                obligation.invite_on = max(later.due - ahead, today + timedelta(days=1)) if later else None
             self.session.add(obligation)
         # Cancellations: invites sent for deadlines still ahead whose occurrence is no longer open (settled,
         # waived, notice given, contract ended or archived) or whose owner changed.

@@ -39,6 +39,7 @@ DERIVED_TITLES = {
 # Renewals are informational: the notice deadline before them carries the reminders.
 NO_REMINDER_KINDS = frozenset({"renewal"})
 LOOKAHEAD = timedelta(days=3 * 366)
+FAR_AHEAD = timedelta(days=100 * 366)  # how far the next occurrence is looked for
 ROLL_SLACK = timedelta(days=10)
 
 
@@ -203,9 +204,36 @@ def _first_open(
         start = (obligation.start or today) - ROLL_SLACK  # a roll can move the first date earlier
     else:
         start = date.min
-    for occ in obligation_occurrences(contract, obligation, start, today + LOOKAHEAD):
-        if is_open(obligation, occ, states.get((obligation.id or 0, occ.key)), today):
-            return occ
+    return first_occurrence(
+        contract, obligation, start, today,
+        lambda occ: is_open(obligation, occ, states.get((obligation.id or 0, occ.key)), today),
+    )
+
+
+def first_occurrence(
+    contract: Contract, obligation: Obligation, start: date, today: date,
+    accept: Callable[[Occurrence], bool] = lambda _: True,
+) -> Occurrence | None:
+    """The first occurrence due on or after ``start`` that ``accept`` takes, however far ahead it is.
+
+    Looks window by window (a 5-year term's next deadline is years away), up to a century past ``today``,
+    and stops early once a recurrence or the contract has ended.
+    """
+    if not obligation.derived and obligation.due is not None:  # a one-off: its one date, wherever it is
+        return next(iter(o for o in obligation_occurrences(contract, obligation, start, date.max) if accept(o)), None)
+    last = final_end(terms_of(contract))
+    if obligation.until is not None:
+        last = obligation.until if last is None else min(last, obligation.until)
+    stop = today + FAR_AHEAD
+    low = start
+    while low <= stop:
+        high = low + LOOKAHEAD
+        for occ in obligation_occurrences(contract, obligation, low, high):
+            if accept(occ):
+                return occ
+        if last is not None and high > last + ROLL_SLACK:
+            return None  # nothing can come after the end
+        low = high + timedelta(days=1)
     return None
 
 
