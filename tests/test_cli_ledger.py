@@ -349,3 +349,80 @@ def test_deadlines_years_ahead_are_on_the_timeline_when_they_come_near(tracker: 
     assert [(r["obligation"], r["due"]) for r in rows] == [
         ("long/1", "2030-06-03"), ("long/notice_deadline", "2030-11-29"), ("long/renewal", "2031-01-01"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("args", "field", "expected"),
+    [
+        (["--today", "9999-12-31", "upcoming"], "--today", "between 1900-01-01 and 2199-12-31"),
+        ([*ACME[:ACME.index("--start") + 1], "0001-01-01", *ACME[ACME.index("--start") + 2:]], "start",
+         "between 1900-01-01 and 2199-12-31"),
+        (["upcoming", "--within", "100000y"], "--within", "at most a century"),
+        ([*ACME, "--max-renewals", "99999999999999999999999"], "max_renewals", "a whole number from 0 to 1000"),
+    ],
+)
+def test_out_of_range_input_is_a_clear_error(sqlite_tracker: Tracker, args: list[str], field: str,
+                                             expected: str) -> None:
+    result = sqlite_tracker(*args)
+    assert result.exit_code == 2, result.output
+    assert f"{field}: " in result.stderr and expected in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_rules_firing_more_than_daily_are_rejected(sqlite_tracker: Tracker) -> None:
+    sqlite_tracker.ok(*ACME)
+    result = sqlite_tracker("obligation", "add", "acme", "--kind", "custom", "--title", "Flood",
+                            "--every", "FREQ=SECONDLY", "--start", "2026-01-01")
+    assert result.exit_code == 2 and "FREQ=DAILY at most" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("contracts:\n  - key: a\n    start: 2026-13-45\n", "malformed YAML"),
+        ("", "contracts: 'an empty file' is invalid"),
+        ("contracts:\n", "contracts: 'an empty contracts list' is invalid"),
+    ],
+)
+def test_broken_files_are_clear_errors(sqlite_tracker: Tracker, tmp_path: Path, text: str, message: str) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    result = sqlite_tracker("import", str(bad))
+    assert result.exit_code == 2 and message in result.stderr and "Traceback" not in result.output
+
+
+def test_settled_must_be_a_list(sqlite_tracker: Tracker, tmp_path: Path) -> None:
+    data = yaml.safe_load(SAMPLE_YAML.read_text())
+    data["contracts"][0]["obligations"][0]["settled"] = 5
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(data))
+    result = sqlite_tracker("import", str(bad))
+    assert result.exit_code == 2 and "obligations[0].settled: 5 is invalid; expected a list" in result.stderr
+
+
+def test_prompts_never_corrupt_json_output(sqlite_tracker: Tracker) -> None:
+    args = [a for a in ACME if a not in ("--notice", "90 days", "--holidays", "US")]
+    result = sqlite_tracker(*args, "--format", "json", input="")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["key"] == "acme"
+
+
+def test_edit_refuses_term_and_end_together(sqlite_tracker: Tracker) -> None:
+    sqlite_tracker.ok(*ACME)
+    result = sqlite_tracker("edit", "acme", "--term", "2 years", "--end", "2027-06-30")
+    assert result.exit_code == 2 and "either --term or --end, not both" in result.stderr
+
+
+def test_an_occurrence_can_be_named_by_the_due_date_upcoming_shows(sqlite_tracker: Tracker) -> None:
+    sqlite_tracker.ok(*ACME)
+    # The 5th of December 2026 is a Saturday: the invoice is due Friday the 4th.
+    sqlite_tracker.ok("obligation", "add", "acme", "--kind", "invoice", "--title", "Monthly invoice",
+                      "--every", "FREQ=MONTHLY", "--start", "2026-12-05")
+    assert sqlite_tracker.json("upcoming", "--kind", "invoice", "--within", "20d")[0]["due"] == "2026-12-04"
+    assert "2026-12-04 is done" in sqlite_tracker.ok("obligation", "done", "acme/1@2026-12-04")
+
+
+def test_passwords_in_database_url_queries_are_masked(sqlite_tracker: Tracker) -> None:
+    sqlite_tracker.db_url = "postgresql+psycopg://u@127.0.0.1:1/x?password=topsecret"
+    result = sqlite_tracker("list")
+    assert result.exit_code == 1 and "topsecret" not in result.output and "password=***" in result.stderr

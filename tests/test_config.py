@@ -68,3 +68,15 @@ def test_named_settings_file_must_exist(sqlite_tracker: Tracker, tmp_path: Path)
     result = sqlite_tracker("list")
     assert result.exit_code == 2
     assert "--config" in result.stderr and "existing settings file" in result.stderr
+
+
+def test_misspelt_sections_and_keys_and_string_kinds_are_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "tracker.toml"
+    path.write_text('[alert]\nlead_days = [7]\n[alerts]\ninvite_kinds = "notice_deadline"\nleadays = [1]\n'
+                    'lead_days_by_kind = { invoices = [7] }\n')
+    with pytest.raises(ConfigError) as error:
+        load_settings(path)
+    message = str(error.value)
+    assert "alert: " in message and "alerts.leadays: " in message
+    assert "alerts.invite_kinds: 'notice_deadline' is invalid; expected a list of obligation kinds" in message
+    assert "alerts.lead_days_by_kind: 'invoices' is invalid; expected an obligation kind" in message

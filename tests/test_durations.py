@@ -114,9 +114,15 @@ def test_a_duration_passes_through_unchanged() -> None:
     assert parse_duration(d) is d
 
 
-def test_absurdly_long_durations_are_rejected() -> None:
-    with pytest.raises(InvalidInput, match="at most 100000"):
-        parse_duration("100001 days", "lead")
+@pytest.mark.parametrize("text", ["36526 days", "5219 weeks", "1201 months", "101 years", "100000 years"])
+def test_durations_longer_than_a_century_are_rejected(text: str) -> None:
+    with pytest.raises(InvalidInput, match="at most a century") as error:
+        parse_duration(text, "term")
+    assert f"term: '{text}'" in str(error.value)
+
+
+def test_a_century_is_accepted() -> None:
+    assert parse_duration("100 years") == Duration(100, "years")
 
 
 @pytest.mark.parametrize(
@@ -146,14 +152,14 @@ def test_canonical_text_of_parsed_shorthand() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(min_value=1, max_value=100_000), st.sampled_from(UNITS))
+@given(st.integers(min_value=1, max_value=100), st.sampled_from(UNITS))
 def test_canonical_text_round_trips(amount: int, unit: str) -> None:
     duration = Duration(amount, unit)  # type: ignore[arg-type]
     assert parse_duration(str(duration)) == duration
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(min_value=1, max_value=100_000), st.sampled_from(["D", "W", "M", "Y"]))
+@given(st.integers(min_value=1, max_value=100), st.sampled_from(["D", "W", "M", "Y"]))
 def test_iso_forms_round_trip_to_the_same_unit(amount: int, letter: str) -> None:
     parsed = parse_duration(f"P{amount}{letter}")
     assert parsed.amount == amount

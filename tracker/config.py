@@ -114,6 +114,12 @@ def load_settings(path: Path | None) -> Settings:
             problems.append(Problem(f"[{name}]", section, "a TOML table"))
             tables[name] = {}
     email, alerts, calendar = tables["email"], tables["alerts"], tables["calendar"]
+    # A misspelt key or section would otherwise be ignored silently (e.g. [alert] switching alerts off).
+    for section, keys, known in (("", raw, KNOWN_KEYS[""]), *((n, t, KNOWN_KEYS[n]) for n, t in tables.items())):
+        for key in keys:
+            if key not in known:
+                label = f"{section}.{key}" if section else key
+                problems.append(Problem(label, keys[key], f"a known setting: one of {', '.join(sorted(known))}"))
     take(email, "url", "email.url", text, "email_url")
     take(alerts, "apprise_config", "alerts.apprise_config", lambda v: (base / text(v)).resolve())
     take(alerts, "lead_days", "alerts.lead_days", lambda v: parse_lead_days(v, "alerts.lead_days"))
@@ -122,6 +128,9 @@ def load_settings(path: Path | None) -> Settings:
         if isinstance(by_kind, dict):
             values["lead_days_by_kind"] = {}
             for kind, days in by_kind.items():
+                if kind not in _kinds():
+                    problems.append(Problem("alerts.lead_days_by_kind", kind, f"an obligation kind: {_kinds_text()}"))
+                    continue
                 try:
                     values["lead_days_by_kind"][kind] = parse_lead_days(days, f"alerts.lead_days_by_kind.{kind}")
                 except InvalidInput as exc:
@@ -132,7 +141,7 @@ def load_settings(path: Path | None) -> Settings:
     take(alerts, "escalation_tag", "alerts.escalation_tag", text)
     take(alerts, "escalate_within_days", "alerts.escalate_within_days", _non_negative_int)
     take(alerts, "max_attempts", "alerts.max_attempts", _positive_int)
-    take(alerts, "invite_kinds", "alerts.invite_kinds", lambda v: tuple(text(k) for k in v))
+    take(alerts, "invite_kinds", "alerts.invite_kinds", _invite_kinds)
     take(calendar, "horizon_past", "calendar.horizon_past", lambda v: parse_duration(v, "calendar.horizon_past"))
     take(
         calendar, "horizon_future", "calendar.horizon_future",
@@ -150,6 +159,34 @@ def _boolean(value: Any) -> bool:
     if not isinstance(value, bool):
         raise ValueError(value)
     return value
+
+
+KNOWN_KEYS: dict[str, set[str]] = {
+    "": {"timezone", "templates", "email", "alerts", "calendar"},
+    "email": {"url"},
+    "alerts": {
+        "apprise_config", "lead_days", "lead_days_by_kind", "overdue_every", "escalation_tag",
+        "escalate_within_days", "max_attempts", "invite_kinds",
+    },
+    "calendar": {"horizon_past", "horizon_future", "base_url", "name", "alarms"},
+}
+
+
+def _kinds() -> tuple[str, ...]:
+    from tracker.specs import ALL_KINDS
+
+    return ALL_KINDS
+
+
+def _kinds_text() -> str:
+    return ", ".join(_kinds())
+
+
+def _invite_kinds(value: Any) -> tuple[str, ...]:
+    """A list of obligation kinds (a bare string is a mistake: it would be read letter by letter)."""
+    if not isinstance(value, list) or not all(isinstance(k, str) and k in _kinds() for k in value):
+        raise InvalidInput.field("alerts.invite_kinds", value, f"a list of obligation kinds from: {_kinds_text()}")
+    return tuple(value)
 
 
 def _non_negative_int(value: Any) -> int:

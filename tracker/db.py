@@ -16,13 +16,20 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
 
+SECRET_WORDS = ("password", "passwd", "secret", "token", "key")
+
+
 def mask_url(url: str) -> str:
     """The URL with any password replaced by ***, safe for messages and logs."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
+        # libpq also takes secrets as query parameters (?password=…, ?sslpassword=…).
+        secret = {k: "***" for k in parsed.query if any(word in k.lower() for word in SECRET_WORDS)}
+        masked = parsed.update_query_dict(secret).render_as_string(hide_password=True)
+        return masked.replace("%2A%2A%2A", "***")
     except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         return "<unparsable database URL>"
 

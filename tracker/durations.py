@@ -26,6 +26,9 @@ _ISO_UNITS: dict[str, Unit] = {"D": "days", "W": "weeks", "M": "months", "Y": "y
 _PLAIN = re.compile(r"^\s*(\d+)\s*([a-z][a-z ]*?)\s*$", re.IGNORECASE)
 _ISO = re.compile(r"^\s*P(\d+)([DWMY])\s*$", re.IGNORECASE)
 
+# A century: nothing a contract says lasts longer, and dates stay far from the calendar's ends.
+LIMITS: dict[Unit, int] = {"days": 36_525, "weeks": 5_218, "months": 1_200, "years": 100, "business_days": 26_100}
+
 EXPECTED = (
     "a duration such as '90 days', '90d', '2w', '3 months', '3mo', '1 year', '5 business days', '5bd' "
     "or ISO 8601 'P90D', 'P2W', 'P3M', 'P1Y'"
@@ -77,6 +80,7 @@ def parse_duration(text: object, field: str = "duration", *, allow_zero: bool = 
         raise InvalidInput.field(field, text, EXPECTED)
     if amount == 0 and not allow_zero:
         raise InvalidInput.field(field, text, "a duration longer than zero")
-    if amount > 100_000:
-        raise InvalidInput.field(field, text, "a duration of at most 100000 units")
+    limit = LIMITS[unit]
+    if amount > limit:
+        raise InvalidInput.field(field, text, f"a duration of at most a century ({limit} {unit.replace('_', ' ')})")
     return Duration(amount, unit)

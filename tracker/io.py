@@ -56,11 +56,15 @@ def read_contracts(path: Path, fmt: str = "auto") -> list[dict[str, Any]]:
             where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
             problem = getattr(exc, "problem", None) or str(exc)
             raise InvalidInput(f"{path}: {where}malformed YAML: {problem}") from None
+        except ValueError as exc:  # PyYAML builds dates itself: 2026-13-45 fails outside YAMLError
+            raise InvalidInput(f"{path}: malformed YAML: {exc} (dates are YYYY-MM-DD)") from None
     if isinstance(data, dict) and isinstance(data.get("contracts"), list):
         return data["contracts"]
     if isinstance(data, list):
         return data
-    raise InvalidInput.field("contracts", type(data).__name__, "a top-level 'contracts:' list (see sample_data/)")
+    found = "an empty file" if data is None else ("an empty contracts list" if isinstance(data, dict)
+                                                  and data.get("contracts") is None else type(data).__name__)
+    raise InvalidInput.field("contracts", found, "a top-level 'contracts:' list (see sample_data/)")
 
 
 def _read_csv(text: str) -> list[dict[str, Any]]:
@@ -79,7 +83,9 @@ def _read_csv(text: str) -> list[dict[str, Any]]:
         if None in row:
             problems.append(Problem("columns", len(header) + len(row[None]), f"{len(header)} cells", f"row {number}"))
             continue
-        cleaned: dict[str, Any] = {k: v.strip() for k, v in row.items() if v is not None and v.strip() != ""}
+        cleaned: dict[str, Any] = {
+            k: _unguard(v.strip()) for k, v in row.items() if v is not None and v.strip() != ""
+        }
         if not cleaned:
             continue
         cleaned["__where__"] = f"row {number}"
@@ -87,6 +93,11 @@ def _read_csv(text: str) -> list[dict[str, Any]]:
     if problems:
         raise InvalidInput(problems)
     return rows
+
+
+def _unguard(cell: str) -> str:
+    """Undo the export's formula guard: "'=SUM(…)" was written for "=SUM(…)" (see ``csv_safe``)."""
+    return cell[1:] if len(cell) > 1 and cell[0] == "'" and cell[1] in "=+-@\t\r" else cell
 
 
 def _jsonable(value: Any) -> Any:

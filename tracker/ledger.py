@@ -258,7 +258,8 @@ def next_occurrence(
     day = _occurrence_day(ref)
     window = (day - timedelta(days=10), day + timedelta(days=10)) if day else (date.min, today + LOOKAHEAD)
     for occ in obligation_occurrences(contract, obligation, *window):
-        if occ.key == ref or (not obligation.every and not obligation.derived and day == occ.nominal):
+        # By its key, its unadjusted date, or the (rolled) due date `tracker upcoming` shows.
+        if occ.key == ref or day in (occ.nominal, occ.due):
             return occ, states.get((obligation.id, occ.key))
     expected = "an occurrence of this obligation (its date as shown by `tracker upcoming`)"
     raise NotFound.field("occurrence", ref, expected)

@@ -418,6 +418,11 @@ def validate_rrule(rule: str, start: date, field: str = "every") -> str:
         parts = _rule_parts(rule)
         if "FREQ" not in parts:
             raise ValueError("FREQ missing")
+        if parts["FREQ"] not in ("DAILY", "WEEKLY", "MONTHLY", "YEARLY"):
+            # Obligations fall on dates: a rule firing every second or hour would flood every timeline.
+            raise InvalidInput.field(field, rule, "a daily, weekly, monthly or yearly RRULE (FREQ=DAILY at most)")
+        if not 1 <= int(parts.get("INTERVAL", "1")) <= 1_000 or not 1 <= int(parts.get("COUNT", "1")) <= 100_000:
+            raise InvalidInput.field(field, rule, "an RRULE with INTERVAL from 1 to 1000 and COUNT from 1 to 100000")
         normal = ";".join(f"{k}={v}" for k, v in parts.items())
         first = recurrence_dates(normal, start, None, start, date.max - timedelta(days=400), limit=1)
     except InvalidInput:

@@ -58,6 +58,9 @@ OBLIGATION_FIELDS = (
 SETTLED_FIELDS = ("occurrence", "status", "on", "progress")
 
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
+# Dates a contract can carry: wide enough for any real contract, far from the calendar's ends.
+EARLIEST, LATEST = date(1900, 1, 1), date(2199, 12, 31)
+DATE_EXPECTED = f"a real calendar date YYYY-MM-DD between {EARLIEST} and {LATEST}"
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -184,17 +187,20 @@ class Checker:
         return self.parse_day(value, label)
 
     def parse_day(self, value: object, label: str) -> date | None:
+        day: date | None = None
         if isinstance(value, datetime):
-            return value.date()
-        if isinstance(value, date):
-            return value
-        if isinstance(value, str) and DATE_PATTERN.match(value.strip()):
+            day = value.date()
+        elif isinstance(value, date):
+            day = value
+        elif isinstance(value, str) and DATE_PATTERN.match(value.strip()):
             try:
-                return date.fromisoformat(value.strip())
+                day = date.fromisoformat(value.strip())
             except ValueError:
-                pass
-        self.fail(label, value, "a real calendar date YYYY-MM-DD")
-        return None
+                day = None
+        if day is None or not EARLIEST <= day <= LATEST:
+            self.fail(label, value if not isinstance(value, date) else value.isoformat(), DATE_EXPECTED)
+            return None
+        return day
 
     def duration(self, raw: dict[str, Any], name: str, label: str = "", calendar_only: bool = False) -> Duration | None:
         label = label or name
@@ -224,7 +230,7 @@ class Checker:
         self.fail(name, value, "true or false")
         return None
 
-    def integer(self, raw: dict[str, Any], name: str, minimum: int) -> int | None:
+    def integer(self, raw: dict[str, Any], name: str, minimum: int, maximum: int = 100_000) -> int | None:
         value = raw.get(name)
         if value is None or value == "":
             return None
@@ -233,10 +239,10 @@ class Checker:
                 raise ValueError
             number = int(value)
         except (TypeError, ValueError):
-            self.fail(name, value, f"a whole number of at least {minimum}")
+            self.fail(name, value, f"a whole number from {minimum} to {maximum}")
             return None
-        if number < minimum:
-            self.fail(name, value, f"a whole number of at least {minimum}")
+        if not minimum <= number <= maximum:
+            self.fail(name, value, f"a whole number from {minimum} to {maximum}")
             return None
         return number
 
@@ -286,7 +292,7 @@ def parse_contract(raw: Any, where: str = "") -> tuple[ContractSpec | None, list
         check.fail("end", end.isoformat(), f"a date on or after start ({start.isoformat()})")
     auto_renew = check.boolean(raw, "auto_renew") or False
     renewal_term = check.duration(raw, "renewal_term", calendar_only=True)
-    max_renewals = check.integer(raw, "max_renewals", 0)
+    max_renewals = check.integer(raw, "max_renewals", 0, 1_000)
     notice = check.duration(raw, "notice")
     holidays = check.text(raw, "holidays")
     if holidays:
@@ -428,7 +434,11 @@ def _parse_obligation(check: Checker, raw: Any, prefix: str) -> ObligationSpec |
     if status not in ("open", "done", "waived"):
         check.fail(f"{prefix}status", raw.get("status"), "open, done or waived")
     settled: list[SettledSpec] = []
-    for index, item in enumerate(raw.get("settled") or []):
+    settled_raw = raw.get("settled") or []
+    if not isinstance(settled_raw, list):
+        check.fail(f"{prefix}settled", settled_raw, "a list of occurrences (occurrence, status, on, progress)")
+        settled_raw = []
+    for index, item in enumerate(settled_raw):
         label = f"{prefix}settled[{index}]."
         if not isinstance(item, dict):
             check.fail(label.rstrip("."), item, "a mapping with occurrence, status, on, progress")

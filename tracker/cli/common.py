@@ -44,12 +44,18 @@ def default_config_path() -> Path:
 
 
 def parse_day(value: str, field_name: str) -> date:
+    """A date typed on the command line, within the range contracts can carry (see ``tracker.specs``)."""
+    earliest, latest = date(1900, 1, 1), date(2199, 12, 31)  # tracker.specs.EARLIEST/LATEST, without its imports
     try:
         if len(value) != 10:
             raise ValueError
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
+        if not earliest <= day <= latest:
+            raise ValueError
+        return day
     except ValueError:
-        raise InvalidInput.field(field_name, value, "a real calendar date YYYY-MM-DD") from None
+        expected = f"a real calendar date YYYY-MM-DD between {earliest} and {latest}"
+        raise InvalidInput.field(field_name, value, expected) from None
 
 
 @dataclass

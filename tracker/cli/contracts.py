@@ -68,7 +68,8 @@ def _prompt_missing(raw: dict[str, Any]) -> None:
             continue
         while True:
             try:
-                answer = click.prompt(text, default="" if not required else None, show_default=False)
+                # Prompts go to stderr: stdout stays the command's output (e.g. --format json).
+                answer = click.prompt(text, default="" if not required else None, show_default=False, err=True)
             except click.exceptions.Abort:
                 if not required:
                     break
@@ -341,6 +342,8 @@ def edit(state: State, key: str, **options: Any) -> None:
     from tracker import ledger
 
     changes = {k: (list(v) if isinstance(v, tuple) else v) for k, v in options.items() if v not in (None, ())}
+    if changes.get("term") and changes.get("end"):
+        raise InvalidInput.field("end", changes["end"], "either --term or --end, not both")
     if not changes:
         raise InvalidInput("edit: nothing to change; give at least one option such as --notice 60d")
     with state.session() as session:
@@ -384,7 +387,7 @@ def model_change(state: State, key: str, announced: str, effective: str) -> None
     click.echo(f"{key}: model change effective {d2} recorded ({result.notice_days} days' notice).")
     click.echo(f"  {change_id}: run parallel tests before {d2}.")
     if result.rollback and rollback_id:
-        click.echo(f"  {rollback_id}: decide on a rollback by {result.rollback.due}.")
+        click.echo(f"  {rollback_id}: decide on a rollback by {result.rollback.next_due or result.rollback.due}.")
     if result.breach:
         click.secho(f"  Breach: {result.breach}. The owner is alerted at the next notify pass.", fg="yellow")
 
