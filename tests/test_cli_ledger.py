@@ -277,10 +277,15 @@ def test_export_then_import_reproduces_the_ledger(sample_tracker: Tracker, tmp_p
     assert again.read_text() == exported.read_text()
 
 
-def test_csv_export_neutralises_formulas(sqlite_tracker: Tracker) -> None:
+def test_csv_export_neutralises_formulas_and_import_restores_them(sqlite_tracker: Tracker, tmp_path: Path) -> None:
     sqlite_tracker.ok(*ACME, "--key", "evil", "--title", "=HYPERLINK(\"http://x\")")
     out = sqlite_tracker.ok("export", "--format", "csv")
     assert "'=HYPERLINK" in out
+    exported = tmp_path / "ledger.csv"
+    exported.write_text(out)
+    copy = Tracker(f"sqlite:///{tmp_path / 'copy.db'}")
+    copy.ok("import", str(exported))
+    assert copy.json("show", "evil")["title"] == '=HYPERLINK("http://x")'
 
 
 def _all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], click.Command]]:
