@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -135,6 +136,49 @@ def test_channels_lists_tags_with_secrets_masked(sqlite_tracker: Tracker, tmp_pa
     assert [r["tags"] for r in rows] == [[], ["escalation", "legal"], ["procurement"]]
     assert rows[0]["url"].startswith("mailtos://tracker:****@smtp.example.com")
     assert rows[1]["url"].startswith("slack://T...F/B...F/V...n")
+
+
+def test_channels_never_print_apprise_header_values_or_secret_query_parameters(
+    sqlite_tracker: Tracker, tmp_path: Path,
+) -> None:
+    (tmp_path / "apprise.yml").write_text(
+        "urls:\n"
+        '  - "json://admin:HookPassw0rd@127.0.0.1:9/hook?-X-Api-Key=HeaderSecret1&+X-Token=PlusSecret2'
+        '&:field=PayloadSecret3&cto=1":\n      - tag: legal\n'
+        '  - "form://127.0.0.1:9/form?:password=FormSecret4":\n      - tag: ops\n', encoding="utf-8")
+    (tmp_path / "tracker.toml").write_text('[alerts]\napprise_config = "apprise.yml"\n', encoding="utf-8")
+    sqlite_tracker.config = tmp_path / "tracker.toml"
+    secrets = ("HookPassw0rd", "HeaderSecret1", "PlusSecret2", "PayloadSecret3", "FormSecret4")
+    out = sqlite_tracker.ok("channels")
+    rows = sqlite_tracker.json("channels")
+    for secret in secrets:
+        assert secret not in out and secret not in json.dumps(rows), secret
+    legal = next(r["url"] for r in rows if r["tags"] == ["legal"])
+    assert legal.startswith("json://admin:****@127.0.0.1:9/hook?") and "-X-Api-Key=****" in legal
+    assert "cto=1" in legal  # harmless parameters stay readable
+
+
+def test_an_email_url_with_a_space_in_its_password_is_masked_whole(sqlite_tracker: Tracker, tmp_path: Path) -> None:
+    (tmp_path / "tracker.toml").write_text('[email]\nurl = "mailtos://user:Pa ss@host"\n',
+                                           encoding="utf-8")
+    sqlite_tracker.config = tmp_path / "tracker.toml"
+    for command in (["channels"], ["notify"]):
+        result = sqlite_tracker(*command)
+        assert result.exit_code == 2 and "email.url" in result.stderr
+        assert "mailtos://***" in result.stderr
+        assert "Pa ss" not in result.stderr and " ss@host" not in result.stderr
+
+
+def test_mask_url_hides_header_payload_and_secret_looking_query_values() -> None:
+    from tracker.delivery import mask_unloadable, mask_url
+
+    assert mask_url("json://host/hook?-X-Api-Key=a&%2BX-Other=b&%3Afield=c&cto=1&format=text") == (
+        "json://host/hook?-X-Api-Key=****&%2BX-Other=****&%3Afield=****&cto=1&format=text")
+    assert mask_url("ntfy://host/t?token=abc&apikey=d&webhook=e&password=f&pass=g&secret=h&key=i&mode=x") == (
+        "ntfy://host/t?token=****&apikey=****&webhook=****&password=****&pass=****&secret=****&key=****&mode=x")
+    assert mask_url("slack://T...F/B...F") == "slack://T...F/B...F"
+    assert mask_unloadable('bad "bogus://u:Pa ss@h/x" and more\nnext line') == 'bad "bogus://***" and more\nnext line'
+    assert mask_unloadable("could not load mailtos://user:Pa ss@host") == "could not load mailtos://***"
 
 
 def test_channels_test_sends_a_message_and_fails_with_the_channel(

@@ -287,3 +287,77 @@ def test_a_stale_failed_reminder_is_superseded_by_the_next_stage(
     assert [p["title"] for p in http.at("legal")] == [f"Due in 30 days: {ACME_SUBJECT}"]
     stale = tracker.json("deliveries", "--status", "superseded")
     assert [(r["stage"], r["channel"]) for r in stale] == [("lead:90", "tag:legal")]
+
+
+def _beta(tracker: Tracker, today: str, *extra: str) -> None:
+    """A small contract `beta` (owner dana, routed to `legal`) entered on ``today``."""
+    tracker.ok("add", "--key", "beta", "--title", "Beta platform", "--vendor", "Beta Inc", "--owner",
+               "dana@example.com", "--start", "2026-01-01", "--term", "24 months", "--no-auto-renew",
+               "--notify", "legal", *extra, today=today)
+
+
+@pytest.mark.parametrize("settle", [("obligation", "done", "beta/1"), ("archive", "beta")],
+                         ids=["settled", "archived"])
+def test_a_queued_retry_is_dropped_once_the_obligation_is_settled_or_the_contract_archived(
+    tracker: Tracker, tmp_path: Path, smtp: SMTPServer, http: HTTPServer, settle: tuple[str, ...],
+) -> None:
+    _beta(tracker, "2026-11-01")
+    tracker.ok("obligation", "add", "beta", "--kind", "payment", "--title", "Setup fee", "--due", "2026-11-10",
+               "--lead", "7", today="2026-11-01")
+    tracker.config = write_config(tmp_path, smtp, http)
+    http.modes["/legal"] = "500"
+    assert tracker("notify").exit_code == 1  # the overdue reminder fails on the legal channel
+    failed = tracker.json("deliveries", "--status", "failed")
+    assert [(r["obligation"], r["channel"]) for r in failed] == [("beta/1", "tag:legal")]
+    tracker.ok(*settle)
+    http.modes.clear()
+    report = tracker.json("notify", today="2026-11-22")
+    assert report["failed"] == [] and report["dead"] == []
+    assert not [p for p in http.at("legal") if "Setup fee" in p["message"]]
+    assert [(r["id"], r["stage"]) for r in report["superseded"]] == [(failed[0]["id"], failed[0]["stage"])]
+    dropped = tracker.json("deliveries", "--status", "superseded")
+    assert [r["id"] for r in dropped] == [failed[0]["id"]]
+    assert "before it could be sent" in dropped[0]["last_error"]
+    sent = [e for e in tracker.json("history", "beta") if e["kind"] == "alert_sent"]
+    assert failed[0]["id"] not in [e["payload"]["delivery"] for e in sent]
+    table = tracker.ok("deliveries", "--status", "superseded")
+    assert "superseded" in table and "before it could be sent" in " ".join(table.split())
+
+
+def test_a_queued_retry_is_dropped_once_the_occurrence_is_acknowledged(
+    tracker: Tracker, tmp_path: Path, smtp: SMTPServer, http: HTTPServer,
+) -> None:
+    acme_only(tracker, tmp_path, "2026-11-21")
+    tracker.config = write_config(tmp_path, smtp, http)
+    http.modes["/legal"] = "500"
+    assert tracker("notify").exit_code == 1
+    tracker.ok("ack", "acme-ai-support/notice_deadline@T2")
+    http.modes.clear()
+    assert tracker("notify", today="2026-11-22").exit_code == 0
+    assert [p for p in http.at("legal") if ACME_SUBJECT in p["title"]] == []
+    dropped = tracker.json("deliveries", "--status", "superseded")
+    assert [(r["stage"], r["channel"]) for r in dropped] == [("lead:90", "tag:legal")]
+    assert "acknowledged" in dropped[0]["last_error"]
+
+
+def test_a_model_change_breach_far_ahead_is_alerted_at_the_next_pass_and_leads_keep_their_schedule(
+    tracker: Tracker, tmp_path: Path, smtp: SMTPServer, http: HTTPServer,
+) -> None:
+    _beta(tracker, "2026-10-01", "--model-change-notice", "120 days")
+    out = tracker.ok("model-change", "beta", "--announced", "2026-11-01", "--effective", "2027-02-15",
+                     today="2026-11-01")
+    assert "106 days' notice" in out and "promises 120 days" in out
+    planned = tracker.json("notify", "--dry-run", today="2026-11-01")["planned"]
+    assert {(p["kind"], p["channel"]) for p in planned if p["stage"] == "breach"} == {
+        ("breach", "email:dana@example.com"), ("breach", "tag:legal"), ("breach", "tag:escalation"),
+    }
+    tracker.config = write_config(tmp_path, smtp, http)
+    day, titles = date(2026, 11, 1), []
+    while day <= date(2026, 11, 20):
+        seen = len(http.posts)
+        assert tracker("notify", today=day.isoformat()).exit_code == 0
+        titles += [(day.isoformat(), p.body["title"].split(":")[0]) for p in http.posts[seen:]
+                   if p.path == "/legal"]
+        day += timedelta(days=1)
+    # The breach at the first pass, once; the model change's lead:90 reminder on 2027-02-15 − 90 days.
+    assert titles == [("2026-11-01", "Breach"), ("2026-11-17", "Due in 90 days")]

@@ -11,7 +11,9 @@ A pass (:func:`run_pass`) runs in short transactions:
    lease expired after a crash) are marked ``sending`` with this worker's name and a lease, in one
    ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING`` statement. Committed. On SQLite the
    engine's ``BEGIN IMMEDIATE`` serialises claimers; on PostgreSQL ``SKIP LOCKED`` lets several
-   schedulers share the work.
+   schedulers share the work. In the same transaction a claimed reminder or breach alert whose occurrence
+   was settled, waived, acknowledged or archived since it was queued is marked ``superseded`` instead
+   (:func:`unsendable`): a retry never reports "still open" for a deadline that is done.
 3. **send** — each claimed row goes to its channel through Apprise, outside any transaction, one channel
    at a time, so a failing channel never holds the others back.
 4. **mark** — one transaction per row: ``sent`` (with ``sent_at``) only after Apprise reported success for
@@ -41,7 +43,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote, unquote_plus, urlsplit
 
 from tracker import alerts
 from tracker.config import Settings
@@ -63,6 +65,7 @@ CLAIM_BATCH = 1  # rows leased at a time: after a crash only the row in flight w
 DEFAULT_TAG = "default"
 DEFAULT_ESCALATION_TAG = "escalation"
 ACTIVE = ("pending", "failed", "sending")
+ALERT_KINDS = ("reminder", "breach")  # re-checked before sending; invites and cancellations always go out
 
 
 def backoff(attempts: int, base: timedelta = BACKOFF_BASE, cap: timedelta = BACKOFF_CAP) -> timedelta:
@@ -78,12 +81,40 @@ def default_worker() -> str:
 # --- channels ------------------------------------------------------------------------------------
 
 
-_URL = re.compile(r"\b([a-z][a-z0-9+.-]*)://\S+", re.IGNORECASE)
+# A URL runs to the end of its line or its quote: a password may hold spaces ("user:Pa ss@host").
+_URL = re.compile(r"\b([a-z][a-z0-9+.-]*)://[^\r\n\"'`]+", re.IGNORECASE)
+_SECRET_PARAM = re.compile(r"token|key|secret|pass|pwd|webhook", re.IGNORECASE)
 
 
 def mask_unloadable(text: str) -> str:
-    """Hide everything after the scheme of URLs Apprise could not load (they may hold secrets)."""
+    """Hide everything after the scheme of URLs Apprise could not load, up to the line's end or a quote."""
     return _URL.sub(lambda m: f"{m.group(1)}://***", text)
+
+
+def mask_url(url: str) -> str:
+    """Mask query values Apprise's privacy URL keeps in clear: headers and payload fields, secret-looking ones.
+
+    Apprise's ``-name``/``+name``/``:name`` parameters are HTTP headers, GET arguments and payload fields
+    (``-X-Api-Key=…``); names such as token, key, secret, password and webhook hold credentials wherever
+    they appear.
+    """
+    head, mark, query = url.partition("?")
+    if not mark:
+        return url
+    query, hash_mark, fragment = query.partition("#")
+    parts = []
+    for part in query.split("&"):
+        name, eq, value = part.partition("=")
+        plain = unquote_plus(name)
+        if eq and value and (plain[:1] in ("-", "+", ":") or _SECRET_PARAM.search(plain)):
+            value = "****"
+        parts.append(f"{name}{eq}{value}")
+    return f"{head}?{'&'.join(parts)}{hash_mark}{'****' if fragment else ''}"
+
+
+def _private(server: Any) -> str:
+    """A loaded Apprise URL for display: Apprise's privacy URL with query secrets masked too."""
+    return mask_url(server.url(privacy=True))
 
 
 def mask_reason(text: str) -> str:
@@ -136,7 +167,7 @@ class Channels:
             for server in self.apprise:
                 rows.append({
                     "channel": "tag:" + ",".join(sorted(str(t) for t in server.tags)) if server.tags else "(untagged)",
-                    "tags": sorted(str(t) for t in server.tags), "url": server.url(privacy=True),
+                    "tags": sorted(str(t) for t in server.tags), "url": _private(server),
                 })
         return rows
 
@@ -208,7 +239,7 @@ def load_channels(settings: Settings) -> Channels:
                                     f"an Apprise mailto:// or mailtos:// URL without recipients ({detail})"))
         else:
             channels.email_url = settings.email_url
-            channels.email_masked = server.url(privacy=True)
+            channels.email_masked = _private(server)
             channels.email_html = str(getattr(server, "notify_format", "html")) != "text"
             channels.organizer = _sender(settings.email_url, server)
     if settings.apprise_config is not None:
@@ -255,7 +286,7 @@ def _load_apprise_config(path: Path, problems: list[Problem]) -> tuple[Any, dict
         problems.append(Problem(label, str(path), "an Apprise configuration file Apprise can read"))
         return None, {}, []
     for error in errors:
-        match = re.search(r"(?:Unparseable URL|Could not load URL)\s+(\S+)(.*)", error)
+        match = re.search(r"(?:Unparseable URL|Could not load URL)\s+(.+?)((?:\s+on line \d+)?\.?)$", error)
         reason = next((w for w in warnings if "invalid" in w.lower() or "unsupported" in w.lower()), "")
         if match:
             url = mask_unloadable(match.group(1))
@@ -278,9 +309,9 @@ def _load_apprise_config(path: Path, problems: list[Problem]) -> tuple[Any, dict
         apobj.add(server)
         names = sorted(str(t) for t in server.tags)
         for name in names:
-            tags[name].append(server.url(privacy=True))
+            tags[name].append(_private(server))
         if not names:
-            untagged.append(server.url(privacy=True))
+            untagged.append(_private(server))
     return apobj, dict(tags), untagged
 
 
@@ -456,7 +487,7 @@ class Outgoing:
 
 @dataclass
 class PassReport:
-    """What one pass did: deliveries created, sent, failed, dead, skipped channels, renewals observed."""
+    """What one pass did: deliveries created, sent, failed, dead, superseded, skipped channels, renewals."""
 
     today: date
     dry_run: bool = False
@@ -464,6 +495,7 @@ class PassReport:
     sent: list[dict[str, Any]] = field(default_factory=list)
     failed: list[dict[str, Any]] = field(default_factory=list)
     dead: list[dict[str, Any]] = field(default_factory=list)
+    superseded: list[dict[str, Any]] = field(default_factory=list)  # queued alerts settled before sending
     skipped: Counter[str] = field(default_factory=Counter)
     renewed: list[str] = field(default_factory=list)
 
@@ -475,7 +507,7 @@ class PassReport:
         return {
             "today": self.today.isoformat(), "dry_run": self.dry_run,
             "planned" if self.dry_run else "created": [o.view() for o in self.created],
-            "sent": self.sent, "failed": self.failed, "dead": self.dead,
+            "sent": self.sent, "failed": self.failed, "dead": self.dead, "superseded": self.superseded,
             "skipped": dict(self.skipped), "renewed": self.renewed,
         }
 
@@ -577,7 +609,7 @@ class _Planner:
         """Reminders and breach alerts for obligations whose ``next_remind_on`` has come."""
         from sqlmodel import col, select
 
-        from tracker.ledger import NO_REMINDER_KINDS, first_occurrence, open_occurrences, states_for
+        from tracker.ledger import NO_REMINDER_KINDS, first_occurrence, is_open, open_occurrences, states_for
         from tracker.models import Contract, Obligation
 
         today = self.ctx.today
@@ -605,6 +637,14 @@ class _Planner:
             leads = self.ctx.settings.lead_days_for(obligation.kind, obligation.lead)
             until = today + timedelta(days=max(leads, default=0))
             occurrences = open_occurrences(contract, obligation, states, today, until)
+            if obligation.breach and not occurrences:
+                # A breach is alerted at the first pass after it is recorded, however far ahead the deadline
+                # is; the occurrence's lead-day reminders still come on their own days (next_stage_on).
+                ahead = first_occurrence(
+                    contract, obligation, until + timedelta(days=1), today,
+                    lambda occ, ob=obligation: is_open(ob, occ, states.get((ob.id or 0, occ.key)), today),
+                )
+                occurrences = [ahead] if ahead else []
             next_days: list[date] = []
             for index, occurrence in enumerate(occurrences):
                 state = states.get((obligation.id, occurrence.key))
@@ -814,7 +854,7 @@ def run_pass(
             )
     report.created, report.skipped = planner.outgoing, planner.report_skips
     while True:
-        claimed = claim(engine, channels, worker, clock(), lease)
+        claimed = claim(engine, channels, worker, clock(), lease, today=ctx.today, dropped=report.superseded)
         if not claimed:
             break
         for row, obligation, contract in claimed:
@@ -825,14 +865,33 @@ def run_pass(
     return report
 
 
-def claim(engine: Engine, channels: Channels, worker: str, now: datetime,
-          lease: timedelta = LEASE) -> list[tuple[Delivery, Obligation, Contract]]:
-    """Claim due rows for this worker in one statement (FOR UPDATE SKIP LOCKED on PostgreSQL)."""
+def claim(
+    engine: Engine, channels: Channels, worker: str, now: datetime, lease: timedelta = LEASE, *,
+    today: date | None = None, dropped: list[dict[str, Any]] | None = None,
+) -> list[tuple[Delivery, Obligation, Contract]]:
+    """Claim due rows for this worker in one statement (FOR UPDATE SKIP LOCKED on PostgreSQL).
+
+    A claimed reminder or breach alert whose occurrence is no longer open on ``today`` (settled, waived,
+    lapsed, acknowledged for the obligation's current revision, or its contract archived) is not sent: it
+    is marked ``superseded`` with the reason, in the same transaction, and appended to ``dropped``.
+    Invites and cancellations always go out. Claims again until a row is left to send or none is due.
+    """
+    while True:
+        claimed, skipped = _claim_once(engine, channels, worker, now, lease, today or now.date())
+        if dropped is not None:
+            dropped += skipped
+        if claimed or not skipped:
+            return claimed
+
+
+def _claim_once(
+    engine: Engine, channels: Channels, worker: str, now: datetime, lease: timedelta, today: date,
+) -> tuple[list[tuple[Delivery, Obligation, Contract]], list[dict[str, Any]]]:
     from sqlalchemy import and_, or_, select, update
     from sqlmodel import col
     from sqlmodel import select as sm_select
 
-    from tracker.models import Contract, Delivery, Obligation
+    from tracker.models import Contract, Delivery, Obligation, OccurrenceState
 
     table = Delivery.__table__  # type: ignore[attr-defined]
     kinds = []
@@ -841,7 +900,7 @@ def claim(engine: Engine, channels: Channels, worker: str, now: datetime,
     if channels.apprise is not None:
         kinds.append(table.c.channel.like("tag:%"))
     if not kinds:
-        return []
+        return [], []
     due = or_(
         and_(table.c.status.in_(("pending", "failed")), table.c.next_attempt_at <= now),
         and_(table.c.status == "sending", table.c.lease_until < now),
@@ -857,14 +916,58 @@ def claim(engine: Engine, channels: Channels, worker: str, now: datetime,
             .returning(table.c.id)
         )]
         if not ids:
-            return []
+            return [], []
         rows = session.exec(
             sm_select(Delivery, Obligation, Contract)
             .join(Obligation, col(Obligation.id) == Delivery.obligation_id)
             .join(Contract, col(Contract.id) == Obligation.contract_id)
             .where(col(Delivery.id).in_(ids)).order_by(col(Delivery.id))
         ).all()
-        return [(d, o, c) for d, o, c in rows]
+        checked = [(d, o) for d, o, _ in rows if d.kind in ALERT_KINDS]
+        states = {
+            (st.obligation_id, st.occurrence): st for st in session.exec(
+                sm_select(OccurrenceState).where(
+                    col(OccurrenceState.obligation_id).in_({d.obligation_id for d, _ in checked}),
+                    col(OccurrenceState.occurrence).in_({d.occurrence for d, _ in checked}))
+            ).all()
+        } if checked else {}
+        claimed, skipped = [], []
+        for d, o, c in rows:
+            reason = None
+            if d.kind in ALERT_KINDS:
+                reason = unsendable(d, o, c, states.get((d.obligation_id, d.occurrence)), today)
+            if reason is None:
+                claimed.append((d, o, c))
+                continue
+            d.status, d.last_error, d.claimed_by, d.lease_until = "superseded", reason, None, None
+            session.add(d)
+            skipped.append({"id": d.id, "obligation": occurrence_ref(c, o, d.occurrence), "contract": c.key,
+                            "stage": d.stage, "channel": d.channel, "due": d.due.isoformat(), "reason": reason})
+        return claimed, skipped
+
+
+def unsendable(delivery: Delivery, obligation: Obligation, contract: Contract, state: OccurrenceState | None,
+               today: date) -> str | None:
+    """Why a queued reminder or breach alert must no longer go out (None: send it).
+
+    It is stale once its contract is archived, its occurrence settled, waived or lapsed (:func:`ledger.is_open`),
+    or acknowledged for the obligation's current revision.
+    """
+    from tracker.ledger import is_open
+    from tracker.schedule import Occurrence
+
+    if contract.archived:
+        return "the contract was archived before it could be sent"
+    if state is not None and state.acked_revision == obligation.revision:
+        return "acknowledged before it could be sent"
+    occurrence = Occurrence(delivery.due, delivery.due, delivery.occurrence, None)
+    if is_open(obligation, occurrence, state, today):
+        return None
+    if state is not None and state.status != "open":
+        return f"settled ({state.status}) before it could be sent"
+    if obligation.status != "open" and not obligation.every:
+        return f"settled ({obligation.status}) before it could be sent"
+    return "the deadline passed before it could be sent"
 
 
 def _attachment(row: Delivery, obligation: Obligation, contract: Contract, ctx: Context,

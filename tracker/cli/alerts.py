@@ -57,6 +57,9 @@ def _print_pass(report: PassReport, fmt: str) -> None:
                f"skipped {skipped}.")
     for reason, count in sorted(report.skipped.items()):
         click.echo(f"  skipped {count}: {reason}")
+    for row in report.superseded:
+        click.echo(f"  delivery {row['id']} ({row['obligation']} {row['stage']} to {row['channel']}) not sent: "
+                   f"{row['reason']}")
     for row in report.dead:
         click.secho(f"  gave up on delivery {row['id']} ({row['obligation']} {row['stage']} to {row['channel']}) "
                     f"after {row['attempts']} attempts: {row['error']}", fg="red", err=True)
