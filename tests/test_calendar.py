@@ -231,13 +231,18 @@ def test_golden_sample_calendar(sample_tracker: Tracker) -> None:
     assert actual == GOLDEN.read_bytes().decode("utf-8")
 
 
-def test_template_override(sample_tracker: Tracker, tmp_path: Path) -> None:
+def _use_description_template(tracker: Tracker, tmp_path: Path, text: str) -> None:
+    """Point the tracker's settings at a templates folder holding this event description."""
     templates = tmp_path / "my-templates"
     templates.mkdir()
-    (templates / "event_description.txt.j2").write_text("Due {{ due }}: {{ title }} — ask {{ owner }}\n")
+    (templates / "event_description.txt.j2").write_text(text)
     config = tmp_path / "tracker.toml"
     config.write_text('templates = "my-templates"\n', encoding="utf-8")
-    sample_tracker.config = config
+    tracker.config = config
+
+
+def test_template_override(sample_tracker: Tracker, tmp_path: Path) -> None:
+    _use_description_template(sample_tracker, tmp_path, "Due {{ due }}: {{ title }} — ask {{ owner }}\n")
     found = events(export(sample_tracker))
     assert found["globex-crm/1/once@tracker"].description.value == (
         "Due 2027-01-15: On-site training sessions (at least 6 h each, every role) before go-live"
@@ -246,12 +251,7 @@ def test_template_override(sample_tracker: Tracker, tmp_path: Path) -> None:
 
 
 def test_broken_template_is_a_clear_error(sample_tracker: Tracker, tmp_path: Path) -> None:
-    templates = tmp_path / "t"
-    templates.mkdir()
-    (templates / "event_description.txt.j2").write_text("{{ no_such_variable }}\n")
-    config = tmp_path / "tracker.toml"
-    config.write_text('templates = "t"\n', encoding="utf-8")
-    sample_tracker.config = config
+    _use_description_template(sample_tracker, tmp_path, "{{ no_such_variable }}\n")
     result = sample_tracker("calendar", "export")
     assert result.exit_code == 2
     assert "event_description.txt.j2" in result.stderr and "no_such_variable" in result.stderr

@@ -15,6 +15,7 @@ from typing import Any
 from tracker.config import parse_lead_days
 from tracker.durations import Duration, parse_duration
 from tracker.errors import InvalidInput, Problem
+from tracker.limits import DATE_EXPECTED, EARLIEST, LATEST
 from tracker.schedule import (
     DERIVED_KINDS,
     ROLLS,
@@ -58,9 +59,6 @@ OBLIGATION_FIELDS = (
 SETTLED_FIELDS = ("occurrence", "status", "on", "progress")
 
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
-# Dates a contract can carry: wide enough for any real contract, far from the calendar's ends.
-EARLIEST, LATEST = date(1900, 1, 1), date(2199, 12, 31)
-DATE_EXPECTED = f"a real calendar date YYYY-MM-DD between {EARLIEST} and {LATEST}"
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

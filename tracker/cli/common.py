@@ -44,18 +44,18 @@ def default_config_path() -> Path:
 
 
 def parse_day(value: str, field_name: str) -> date:
-    """A date typed on the command line, within the range contracts can carry (see ``tracker.specs``)."""
-    earliest, latest = date(1900, 1, 1), date(2199, 12, 31)  # tracker.specs.EARLIEST/LATEST, without its imports
+    """A date typed on the command line, within the range the tracker accepts."""
+    from tracker.limits import DATE_EXPECTED, EARLIEST, LATEST
+
     try:
         if len(value) != 10:
             raise ValueError
         day = date.fromisoformat(value)
-        if not earliest <= day <= latest:
+        if not EARLIEST <= day <= LATEST:
             raise ValueError
         return day
     except ValueError:
-        expected = f"a real calendar date YYYY-MM-DD between {earliest} and {latest}"
-        raise InvalidInput.field(field_name, value, expected) from None
+        raise InvalidInput.field(field_name, value, DATE_EXPECTED) from None
 
 
 @dataclass
