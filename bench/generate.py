@@ -10,7 +10,7 @@ Two shapes:
   notice deadlines lie beyond the calendar horizon, and recurrences whose next reminder stage is weeks away.
   A notify pass on it must find nothing, so its cost is the floor of a pass.
 
-``build_database`` loads specs through the service layer (``tracker.ledger.add_contracts``), one
+``build_database`` loads specs through the service layer (``tracker.services.contracts.add_contracts``), one
 transaction per batch, so the rows, events and materialised dates are exactly what an import writes.
 """
 
@@ -170,14 +170,17 @@ def build_database(
     progress: Callable[[int], None] | None = None,
 ) -> None:
     """Create the schema at ``url`` and add ``raws`` through the service layer, one transaction per batch."""
-    from tracker import db, ledger
-    from tracker.config import Settings
-    from tracker.specs import parse_contracts
+    from tracker.domain.settings import Settings
+    from tracker.domain.specs import parse_contracts
+    from tracker.services import contracts as ledger
+    from tracker.services.context import Context
+    from tracker.store import engine as db
+    from tracker.store import schema
 
     engine = db.make_engine(url)
     try:
-        db.upgrade(engine)
-        ctx = ledger.Context(
+        schema.upgrade(engine)
+        ctx = Context(
             today=as_of, now=datetime.combine(as_of, datetime.min.time(), tzinfo=UTC) + timedelta(hours=9),
             actor="bench", settings=Settings(),
         )

@@ -72,7 +72,7 @@ def sqlite_url(path: Path) -> str:
 
 
 def context(settings: Any) -> Any:
-    from tracker.ledger import Context
+    from tracker.services.context import Context
 
     now = datetime.combine(AS_OF, datetime.min.time(), tzinfo=UTC) + timedelta(hours=9)
     return Context(today=AS_OF, now=now, actor="bench", settings=settings)
@@ -125,7 +125,7 @@ def db_bytes(path: Path) -> int:
 
 @contextmanager
 def session_for(path: Path) -> Iterator[Any]:
-    from tracker import db
+    from tracker.store import engine as db
 
     engine = db.make_engine(sqlite_url(path))
     try:
@@ -146,8 +146,8 @@ WHERE (o.next_due <= :until OR o.refreshed_on > :today) AND c.archived = 0
 
 
 def bench_upcoming(ws: Workspace, size: int, repeat: int) -> dict[str, Any]:
-    from tracker import db
-    from tracker.timeline import upcoming
+    from tracker.services.timeline import upcoming
+    from tracker.store import engine as db
 
     path = ws.database("realistic", size)
     engine = db.make_engine(sqlite_url(path))
@@ -239,8 +239,8 @@ def serialise_floor(events: list[dict[str, Any]], name: str) -> bytes:
 
 
 def bench_calendar(ws: Workspace, size: int, repeat: int) -> dict[str, Any]:
-    from tracker import calendar
-    from tracker.config import Settings
+    from tracker.domain.settings import Settings
+    from tracker.services import ics as calendar
 
     path = ws.database("realistic", size)
     settings = Settings()
@@ -385,11 +385,13 @@ def bench_notify_quiet(ws: Workspace, size: int, repeat: int, config: Path) -> d
 
 
 def bench_deliver(ws: Workspace, count: int, repeat: int, config: Path, port: int) -> dict[str, Any]:
-    from tracker import db, delivery
-    from tracker.config import load_settings
+    from tracker.domain.settings import parse_settings
+    from tracker.services.notify import passes as delivery
+    from tracker.services.notify.channels import load_channels
+    from tracker.store import engine as db
 
-    settings = load_settings(config)
-    channels = delivery.load_channels(settings)
+    settings = parse_settings(config.read_text(encoding="utf-8"), config)
+    channels = load_channels(settings)
     times, sent = [], []
     for index in range(repeat):
         path = ws.copy("due", count, f"deliver-{index}.db")

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine
-from sqlmodel import SQLModel
-
-import tracker.models  # noqa: F401  (registers the tables on the metadata)
 
 config = context.config
-target_metadata = SQLModel.metadata
+# Migrations never import the live tables: each revision spells out its own schema, so a later change to
+# the tables cannot rewrite history. Only autogenerate compares with them (tracker.store.schema passes them).
+target_metadata = config.attributes.get("target_metadata")
 
 
 def run_migrations() -> None:

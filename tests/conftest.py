@@ -1,14 +1,21 @@
 """Shared fixtures: a fresh database per test on each engine, and a CLI runner bound to it.
 
-Database-facing tests take the ``db_url`` fixture, which is parametrised over SQLite and PostgreSQL.
-PostgreSQL's URL comes from ``TRACKER_TEST_PG_URL`` (``.ci/run`` sets it); without it those cases skip
-with a visible reason, except under ``CI=true``, where a missing PostgreSQL fails the run.
+Database-facing tests take the ``db_url`` fixture, which is parametrised over SQLite and PostgreSQL: a
+copy of a database migrated once per session (a file copy on SQLite, ``CREATE DATABASE … TEMPLATE`` on
+PostgreSQL), so no test pays for the migrations. ``empty_db_url`` gives an empty one, for the tests of
+``init`` and the migrations themselves. PostgreSQL's URL comes from ``TRACKER_TEST_PG_URL`` (``.ci/run``
+sets it); without it those cases skip with a visible reason, except under ``CI=true``, where a missing
+PostgreSQL fails the run.
+
+Markers: ``postgres`` (set on every PostgreSQL case), ``slow`` (everything under ``system/``: real
+processes and servers) and ``bench`` (the benchmark smoke test, opt-in: ``pytest -m bench``).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -41,31 +48,95 @@ def _swap_database(url: str, name: str) -> str:
     return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
-def fresh_postgres_database() -> Iterator[str]:
-    """Create an empty PostgreSQL database for one test and drop it afterwards."""
-    admin = pg_admin_url()
-    if not admin:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+def _create_database(admin: str, name: str, template: str | None = None) -> None:
     from sqlalchemy import create_engine, text
 
-    name = f"tracker_test_{uuid.uuid4().hex[:12]}"
     engine = create_engine(admin, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
+            suffix = f' TEMPLATE "{template}"' if template else ""
+            connection.execute(text(f'CREATE DATABASE "{name}"{suffix}'))
     except Exception as exc:  # a configured but dead server is a failure, never a silent skip
         pytest.fail(f"cannot create a test database on {PG_ENV}: {exc}")
-    try:
-        yield _swap_database(admin, name)
     finally:
-        with engine.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database on each engine: one test runs once on SQLite and once on PostgreSQL."""
+def _drop_database(admin: str, name: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        engine.dispose()
+
+
+def _migrate(url: str) -> None:
+    from tracker.store.engine import make_engine
+    from tracker.store.schema import upgrade
+
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+def _pg_admin_or_skip() -> str:
+    admin = pg_admin_url()
+    if not admin:
+        pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+    return admin
+
+
+def fresh_postgres_database(template: str | None = None) -> Iterator[str]:
+    """A PostgreSQL database for one test (empty, or a copy of ``template``), dropped afterwards."""
+    admin = _pg_admin_or_skip()
+    name = f"tracker_test_{uuid.uuid4().hex[:12]}"
+    _create_database(admin, name, template)
+    try:
+        yield _swap_database(admin, name)
+    finally:
+        _drop_database(admin, name)
+
+
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Databases migrated once per session, copied for each test: an SQLite file, a PostgreSQL template."""
+    folder = tmp_path_factory.mktemp("templates")
+    sqlite_file = folder / "template.db"
+    _migrate(f"sqlite:///{sqlite_file}")
+    templates = {"sqlite": str(sqlite_file)}
+    admin = pg_admin_url()
+    name = f"tracker_template_{uuid.uuid4().hex[:12]}"
+    if admin:
+        _create_database(admin, name)
+        _migrate(_swap_database(admin, name))
+        templates["postgresql"] = name
+    try:
+        yield templates
+    finally:
+        if admin:
+            _drop_database(admin, name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, migrated_templates: dict[str, str]) -> Iterator[str]:
+    """A database at the newest schema on each engine: one test runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        path = tmp_path / "tracker.db"
+        shutil.copyfile(migrated_templates["sqlite"], path)
+        yield f"sqlite:///{path}"
+    else:
+        _pg_admin_or_skip()
+        yield from fresh_postgres_database(migrated_templates["postgresql"])
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database on each engine, for tests of `init` and the migrations."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'tracker.db'}"
     else:
@@ -73,8 +144,16 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    """An SQLite database only, for tests about behaviour that does not depend on the engine."""
+def sqlite_url(tmp_path: Path, migrated_templates: dict[str, str]) -> str:
+    """An SQLite database only (at the newest schema), for behaviour that does not depend on the engine."""
+    path = tmp_path / "tracker.db"
+    shutil.copyfile(migrated_templates["sqlite"], path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def empty_sqlite_url(tmp_path: Path) -> str:
+    """An empty SQLite database (no file yet)."""
     return f"sqlite:///{tmp_path / 'tracker.db'}"
 
 
@@ -113,6 +192,18 @@ def tracker(db_url: str) -> Tracker:
 
 
 @pytest.fixture
+def empty_tracker(empty_db_url: str) -> Tracker:
+    """The CLI against an empty database on each engine (for `init` and migration tests)."""
+    return Tracker(empty_db_url)
+
+
+@pytest.fixture
+def empty_sqlite_tracker(empty_sqlite_url: str) -> Tracker:
+    """The CLI against an empty SQLite database."""
+    return Tracker(empty_sqlite_url)
+
+
+@pytest.fixture
 def sqlite_tracker(sqlite_url: str) -> Tracker:
     """The CLI against a fresh SQLite database (engine-independent behaviour)."""
     return Tracker(sqlite_url)
@@ -138,3 +229,11 @@ def http() -> Iterator[HTTPServer]:
     """A real HTTP server on loopback capturing Apprise json:// posts; it can be told to fail or hang."""
     with http_server() as server:
         yield server
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Everything under tests/system/ runs real processes and servers: mark it slow."""
+    system = REPO / "tests" / "system"
+    for item in items:
+        if system in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.slow)

@@ -21,7 +21,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from tracker.config import Settings
+from tracker.domain.settings import Settings
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -84,11 +84,10 @@ class FeedApp:
         return self._feed(match.group(1), environ)
 
     def _health(self) -> tuple[str, list[tuple[str, str]], bytes]:
-        from sqlalchemy import text
+        from tracker.store.version import database_answers
 
         try:
-            with self.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
+            database_answers(self.engine)
         except Exception as exc:
             log.warning("health check failed: %s", type(exc).__name__)
             body = b"database unavailable\n"
@@ -96,8 +95,9 @@ class FeedApp:
         return "200 OK", _text_headers(b"ok\n"), b"ok\n"
 
     def _feed(self, token: str, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
-        from tracker.db import session_scope
-        from tracker.feeds import lookup
+        from tracker.services.feeds import lookup
+        from tracker.store.engine import session_scope
+        from tracker.store.version import ledger_version
 
         today = self.today()
         with session_scope(self.engine) as session:
@@ -132,35 +132,12 @@ class FeedApp:
     def _render(
         self, session: Any, today: date, name: str, owner: str | None, contract_key: str | None,
     ) -> Rendered:
-        from tracker.calendar import build
+        from tracker.services.ics import build
 
         built = build(session, today, self.settings, owner=owner, contract_key=contract_key, name=name,
                       validate=False)
         etag = f'"{hashlib.sha256(built.body).hexdigest()}"'
         return Rendered(built.body, etag, built.last_modified)
-
-
-def ledger_version(session: Any) -> tuple[Any, ...]:
-    """A cheap fingerprint of everything a calendar is built from: the newest ledger event's id.
-
-    Every write that can change a feed (contracts, obligations, occurrence states, notices, model changes,
-    observed renewals, feeds added or revoked) appends an :class:`Event` in the same transaction, so
-    ``max(event.id)`` (the primary key's last entry: no scan) moves with each committed change. SQLite
-    writers are serialised, so ids are committed in order. PostgreSQL hands out ids before commit: a
-    transaction holding a lower id can commit after a higher one, leaving the maximum unchanged. So there
-    the snapshot (``xmin:xmax:in-progress``) is part of the fingerprint: such a commit moves ``xmax`` or
-    leaves the in-progress list. Any write in the cluster changes it too, which costs one rebuild, never
-    a stale feed.
-    """
-    from sqlalchemy import String, cast, func, select
-
-    from tracker.models import Event
-
-    newest = select(func.max(Event.id)).scalar_subquery()
-    if session.get_bind().dialect.name == "postgresql":
-        event_id, snapshot = session.execute(select(newest, cast(func.pg_current_snapshot(), String))).one()
-        return str(event_id), snapshot
-    return (str(session.execute(select(newest)).scalar()),)
 
 
 def redact(path: str) -> str:

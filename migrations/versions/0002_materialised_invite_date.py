@@ -9,8 +9,6 @@ Invites are planned from an indexed date, so a scheduler pass costs what is due,
 
 from alembic import op
 import sqlalchemy as sa
-import sqlmodel
-import tracker.models
 
 
 revision = '0002'

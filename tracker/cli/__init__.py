@@ -29,19 +29,20 @@ def cli(ctx: click.Context, db: str | None, config: str | None, today: str | Non
 
 
 def _register() -> None:
-    from tracker.cli import contracts, database, demo
+    from tracker.cli import calendar, contracts, database, demo, notify, obligations, timeline
 
-    for module in (contracts, database, demo):
+    for module in (contracts, timeline, obligations, calendar, notify, database, demo):
         for command in module.COMMANDS:
             cli.add_command(command)
-    for name in ("calendar", "alerts"):
-        try:
-            module = __import__(f"tracker.cli.{name}", fromlist=["COMMANDS"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"tracker.cli.{name}":
-                raise
-            continue
-        for command in module.COMMANDS:
+    from importlib import import_module
+
+    try:  # the extractor lands separately; until it does, the command is simply absent
+        extract = import_module("tracker.cli.extract")
+    except ModuleNotFoundError as exc:
+        if exc.name != "tracker.cli.extract":
+            raise
+    else:
+        for command in extract.COMMANDS:
             cli.add_command(command)
 
 

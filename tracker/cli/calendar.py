@@ -30,7 +30,7 @@ def calendar_group() -> None:
 @pass_state
 def export(state: State, output: str | None, owner: str | None, contract_key: str | None) -> None:
     """Write the iCalendar file: every open deadline from 30 days back to 2 years ahead (configurable)."""
-    from tracker.calendar import build
+    from tracker.services.ics import build
 
     with state.session() as session:
         built = build(session, state.today, state.settings, owner=owner, contract_key=contract_key)
@@ -55,7 +55,7 @@ def feed() -> None:
 @pass_state
 def feed_add(state: State, name: str, owner: str | None, contract_key: str | None) -> None:
     """Create feed NAME and print its secret URL (shown once; only a hash is stored)."""
-    from tracker.feeds import add_feed
+    from tracker.services.feeds import add_feed
 
     with state.session() as session:
         added = add_feed(session, state.context(), name, owner=owner, contract_key=contract_key)
@@ -69,14 +69,14 @@ def feed_add(state: State, name: str, owner: str | None, contract_key: str | Non
 @pass_state
 def feed_list(state: State, fmt: str) -> None:
     """Feeds with their filters and dates (never their URLs or tokens)."""
-    from tracker.feeds import list_feeds
+    from tracker.services.feeds import list_feeds
 
     with state.session() as session:
         rows = list_feeds(session)
     if fmt == "table" and not rows:
         click.echo("No feeds yet; add one with `tracker calendar feed add NAME`.")
         return
-    emit(rows, fmt, FEED_COLUMNS if fmt == "table" else [(k, k) for k in (rows[0] if rows else {})])
+    emit([dict(row) for row in rows], fmt, FEED_COLUMNS if fmt == "table" else [(k, k) for k in (rows[0] if rows else {})])
 
 
 @feed.command("revoke")
@@ -84,7 +84,7 @@ def feed_list(state: State, fmt: str) -> None:
 @pass_state
 def feed_revoke(state: State, name: str) -> None:
     """Revoke feed NAME: its URL stops working at once (404)."""
-    from tracker.feeds import revoke_feed
+    from tracker.services.feeds import revoke_feed
 
     with state.session() as session:
         revoke_feed(session, state.context(), name)
@@ -151,7 +151,7 @@ def _url_host(host: Any) -> str:
 
 def demo_step(ctx: click.Context, demo_state: State, workdir: Path, step: Any) -> None:
     """The demo's calendar step: write deadlines.ics for the demo ledger and show what is in it."""
-    from tracker.calendar import build
+    from tracker.services.ics import build
 
     step("Every deadline as a calendar file  (tracker calendar export -o deadlines.ics)")
     path = workdir / "deadlines.ics"

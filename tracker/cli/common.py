@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tracker.errors import InvalidInput, OperationalError, TrackerError
+from tracker.errors import InvalidInput, TrackerError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from sqlmodel import Session
 
-    from tracker.config import Settings
-    from tracker.ledger import Context
+    from tracker.domain.settings import Settings
+    from tracker.services.context import Context
 
 FORMATS = ("table", "json", "csv")
 
@@ -45,7 +45,7 @@ def default_config_path() -> Path:
 
 def parse_day(value: str, field_name: str) -> date:
     """A date typed on the command line, within the range the tracker accepts."""
-    from tracker.limits import DATE_EXPECTED, EARLIEST, LATEST
+    from tracker.domain.limits import DATE_EXPECTED, EARLIEST, LATEST
 
     try:
         if len(value) != 10:
@@ -80,11 +80,19 @@ class State:
 
     @cached_property
     def settings(self) -> Settings:
-        from tracker.config import load_settings
+        from tracker.domain.settings import Settings, parse_settings
 
         if self.config_option and not self.config_path.exists():
             raise InvalidInput.field("--config", self.config_option, "the path of an existing settings file")
-        return load_settings(self.config_path)
+        if not self.config_path.exists():
+            return Settings()
+        try:
+            text = self.config_path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            from tracker.errors import ConfigError
+
+            raise ConfigError(f"{self.config_path}: cannot read the settings file: {exc}") from exc
+        return parse_settings(text, self.config_path)
 
     @cached_property
     def today(self) -> date:
@@ -114,36 +122,26 @@ class State:
             return "unknown"
 
     def context(self) -> Context:
-        from tracker.ledger import Context
+        from tracker.services.context import Context
 
         return Context(today=self.today, now=self.now, actor=self.actor, settings=self.settings)
 
     def engine(self, migrate: bool = True) -> Engine:
         """The engine; an empty database is migrated to the newest schema on first use."""
         if self._engine is None:
-            from tracker import db
+            from tracker.store.engine import make_engine
+            from tracker.store.schema import ensure_current
 
-            self._engine = db.make_engine(self.db_url)
+            self._engine = make_engine(self.db_url)
             if migrate:
                 with database_errors(self.db_url):
-                    current = db.current_revision(self._engine)
-                    if current is None:
-                        db.upgrade(self._engine)
-                    elif current == db.newest_revision():
-                        pass  # the common case, answered without importing Alembic
-                    elif not db.known_revision(self._engine, current):
-                        raise db.newer_schema(self.db_url, current, db.head_revision(self._engine))
-                    elif current != db.head_revision(self._engine):
-                        raise OperationalError(
-                            f"the database schema is at {current}, older than this tracker's; "
-                            "run `tracker db upgrade` (back the database up first)"
-                        )
+                    ensure_current(self._engine, self.db_url)
         return self._engine
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """One transaction on the database: everything or nothing is written."""
-        from tracker.db import session_scope
+        from tracker.store.engine import session_scope
 
         _ = self.settings  # a broken settings file is reported before any work, whatever the command
         engine = self.engine()
@@ -159,7 +157,7 @@ def database_errors(url: str) -> Iterator[None]:
     except TrackerError:
         raise
     except Exception as exc:
-        from tracker.db import is_connection_failure, unreachable
+        from tracker.store.engine import is_connection_failure, unreachable
 
         if is_connection_failure(exc):
             raise unreachable(url, exc) from exc
@@ -190,18 +188,6 @@ def format_option(default: str = "table") -> Callable[[Any], Any]:
     )
 
 
-def csv_safe(value: Any) -> str:
-    """A cell a spreadsheet will not run as a formula."""
-    if isinstance(value, dict | list):
-        import json
-
-        value = json.dumps(value)
-    text = "" if value is None else str(value)
-    if text and text[0] in "=+-@\t\r":
-        return "'" + text
-    return text
-
-
 def emit(rows: Sequence[dict[str, Any]] | dict[str, Any], fmt: str, columns: Sequence[tuple[str, str]]) -> None:
     """Print rows as a table (colour on a terminal, plain when piped), JSON or CSV."""
     if fmt == "json":
@@ -213,6 +199,8 @@ def emit(rows: Sequence[dict[str, Any]] | dict[str, Any], fmt: str, columns: Seq
     if fmt == "csv":
         import csv
         import io
+
+        from tracker.services.files import csv_safe
 
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")

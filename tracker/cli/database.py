@@ -11,8 +11,8 @@ from tracker.cli.common import State, database_errors, pass_state
 @pass_state
 def init(state: State) -> None:
     """Create or upgrade the database to the newest schema (safe to run again)."""
-    from tracker import db
-    from tracker.db import mask_url
+    from tracker.store import schema as db
+    from tracker.store.engine import mask_url
 
     engine = state.engine(migrate=False)
     with database_errors(state.db_url):
@@ -34,14 +34,15 @@ def db_group() -> None:
 @pass_state
 def db_current(state: State) -> None:
     """Show the schema revision of the database and whether it is the newest."""
-    from tracker import db
+    from tracker.store import schema as db
+    from tracker.store.engine import mask_url
 
     engine = state.engine(migrate=False)
     with database_errors(state.db_url):
         current = db.current_revision(engine)
     head = db.head_revision(engine)
     if current is None:
-        click.echo(f"{db.mask_url(state.db_url)}: empty (run `tracker init`); newest schema is {head}.")
+        click.echo(f"{mask_url(state.db_url)}: empty (run `tracker init`); newest schema is {head}.")
     else:
         if current == head:
             suffix = " (newest)"
@@ -49,7 +50,7 @@ def db_current(state: State) -> None:
             suffix = f" (newest is {head}: run `tracker db upgrade`)"
         else:
             suffix = f" (unknown to this tracker, whose newest is {head}: a newer tracker migrated it)"
-        click.echo(f"{db.mask_url(state.db_url)}: schema {current}{suffix}")
+        click.echo(f"{mask_url(state.db_url)}: schema {current}{suffix}")
 
 
 @db_group.command("upgrade")
@@ -57,7 +58,7 @@ def db_current(state: State) -> None:
 @pass_state
 def db_upgrade(state: State, revision: str) -> None:
     """Upgrade the schema to REVISION (default: the newest). Back up the database first."""
-    from tracker import db
+    from tracker.store import schema as db
 
     engine = state.engine(migrate=False)
     with database_errors(state.db_url):
@@ -69,7 +70,7 @@ def db_upgrade(state: State, revision: str) -> None:
 @pass_state
 def db_history(state: State) -> None:
     """List the migrations, newest first."""
-    from tracker import db
+    from tracker.store import schema as db
 
     for revision, down, message in db.migration_history(state.engine(migrate=False)):
         click.echo(f"{down or '<base>'} -> {revision}: {message}")

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import click
 
 from tracker.cli.common import State, pass_state
-
-if TYPE_CHECKING:
-    pass
-
 
 @click.command("demo")
 @click.option("--keep", is_flag=True, help="Keep the temporary database and files, and print where.")
@@ -22,7 +16,7 @@ def demo(state: State, ctx: click.Context, keep: bool) -> None:
     from importlib import resources
     from pathlib import Path
 
-    from tracker.cli import contracts
+    from tracker.cli import calendar, contracts, notify, timeline
 
     workdir = Path(tempfile.mkdtemp(prefix="tracker-demo-"))
     sample = resources.files("tracker.sample_data")
@@ -42,10 +36,10 @@ def demo(state: State, ctx: click.Context, keep: bool) -> None:
     with resources.as_file(sample / "contracts.csv") as path:
         ctx.invoke(contracts.import_, file=path, fmt="auto", dry_run=False)
     step("Contracts, their current terms and notice deadlines  (tracker list)")
-    ctx.invoke(contracts.list_, owner=None, include_archived=False, fmt="table")
+    ctx.invoke(timeline.list_, owner=None, include_archived=False, fmt="table")
     step("Everything due in the next 90 days, overdue first  (tracker upcoming)")
-    ctx.invoke(contracts.upcoming, within="90d", owner=None, kind=None, contract=None, fmt="table")
-    for extra in _extra_steps():
+    ctx.invoke(timeline.upcoming, within="90d", owner=None, kind=None, contract=None, fmt="table")
+    for extra in (calendar.demo_step, notify.demo_step):
         extra(ctx, demo_state, workdir, step)
     step("Done")
     if keep:
@@ -56,19 +50,6 @@ def demo(state: State, ctx: click.Context, keep: bool) -> None:
 
         shutil.rmtree(workdir, ignore_errors=True)
         click.echo("The temporary database was removed (pass --keep to explore it).")
-
-
-def _extra_steps() -> list:
-    """Steps contributed by the calendar and alerts modules, when they are installed."""
-    steps = []
-    for name in ("calendar", "alerts"):
-        try:
-            module = __import__(f"tracker.cli.{name}", fromlist=["demo_step"])
-        except ModuleNotFoundError:
-            continue
-        if hasattr(module, "demo_step"):
-            steps.append(module.demo_step)
-    return steps
 
 
 COMMANDS = [demo]
