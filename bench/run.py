@@ -363,8 +363,9 @@ def write_config(root: Path, port: int) -> Path:
 
 
 def bench_notify_quiet(ws: Workspace, size: int, repeat: int, config: Path) -> dict[str, Any]:
-    from tracker import db, delivery
     from tracker.config import load_settings
+
+    from tracker import db, delivery
 
     path = ws.copy("quiet", size, f"quiet-pass-{size}.db")
     settings = load_settings(config)

@@ -31,7 +31,7 @@ class Scheduler:
 
     def run(self, once: bool = False, install_signals: bool = True) -> int:
         """Loop until stopped (or one pass with ``once``); returns the number of passes run."""
-        previous: dict[int, Any] = {}
+        previous: dict[signal.Signals, Any] = {}
         if install_signals and threading.current_thread() is threading.main_thread():
             for signum in (signal.SIGTERM, signal.SIGINT):
                 previous[signum] = signal.signal(signum, self.stop)

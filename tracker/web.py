@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from tracker.domain.settings import Settings
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from tracker.store import Engine
 
 StartResponse = Callable[..., Any]
 FEED_PATH = re.compile(r"/feeds/([^/]*)\.ics")

@@ -59,8 +59,9 @@ def test_the_quiet_ledger_has_nothing_due_and_clones_add_the_same_rows(tmp_path:
 
 def test_the_migration_head_is_read_without_alembic_correctly() -> None:
     from tracker.store import schema as db
+    from tracker.store.engine import make_engine
 
-    assert db.newest_revision() == db.head_revision(db.make_engine("sqlite://"))
+    assert db.newest_revision() == db.head_revision(make_engine("sqlite://"))
 
 
 def _rows(path: Path) -> dict[str, int]:

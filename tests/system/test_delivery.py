@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import REPO, SAMPLE_CSV, SAMPLE_YAML, Tracker
 from tests.helpers_servers import HTTPServer, SMTPServer, http_server, write_config
-from tests.test_notify import ACME_SUBJECT, acme_only
+from tests.cli.test_notify import ACME_SUBJECT, acme_only
 from tracker.services.notify.outbox import backoff
 
 # --- bad input: exit 2, clear message, nothing written ---------------------------------------------

@@ -76,7 +76,8 @@ def feed_list(state: State, fmt: str) -> None:
     if fmt == "table" and not rows:
         click.echo("No feeds yet; add one with `tracker calendar feed add NAME`.")
         return
-    emit([dict(row) for row in rows], fmt, FEED_COLUMNS if fmt == "table" else [(k, k) for k in (rows[0] if rows else {})])
+    items = [dict(row) for row in rows]
+    emit(items, fmt, FEED_COLUMNS if fmt == "table" else [(k, k) for k in (items[0] if items else {})])
 
 
 @feed.command("revoke")

@@ -22,11 +22,9 @@ from tracker.errors import InvalidInput, TrackerError
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from sqlalchemy.engine import Engine
-    from sqlmodel import Session
-
     from tracker.domain.settings import Settings
     from tracker.services.context import Context
+    from tracker.store import Engine, Session
 
 FORMATS = ("table", "json", "csv")
 

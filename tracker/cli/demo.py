@@ -6,6 +6,7 @@ import click
 
 from tracker.cli.common import State, pass_state
 
+
 @click.command("demo")
 @click.option("--keep", is_flag=True, help="Keep the temporary database and files, and print where.")
 @click.pass_context

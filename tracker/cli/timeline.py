@@ -42,7 +42,7 @@ def list_(state: State, owner: str | None, include_archived: bool, fmt: str) -> 
 
     with state.session() as session:
         rows = list_contracts(session, state.today, owner, include_archived)
-    emit(rows, fmt, LIST_COLUMNS)
+    emit([dict(row) for row in rows], fmt, LIST_COLUMNS)
 
 
 @click.command("show")

@@ -47,7 +47,8 @@ def consequence(deadline: Deadline) -> str:
         case "payment" if not by_vendor:
             return f"A payment after {due} is late and may breach the contract{clause}."
         case "invoice" if by_vendor:
-            return f"{vendor} is late with the invoice if it has not arrived by {due}{clause}; ask for it before paying."
+            return (f"{vendor} is late with the invoice if it has not arrived by {due}{clause}; "
+                    "ask for it before paying.")
         case "training" if by_vendor:
             return (f"{vendor} has not delivered the training the contract requires by {due}{clause}; "
                     "raise it before go-live.")

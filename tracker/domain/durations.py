@@ -1,7 +1,7 @@
 """Contract durations ("90 days", "3 months", "5 business days", "P1Y"), kept in the unit the contract uses.
 
 Pure: no I/O and no clock. "90 days" is not "3 months": a duration keeps its amount and unit, and the
-arithmetic (in :mod:`tracker.schedule`) applies the unit to a date.
+arithmetic (in :mod:`tracker.domain.dates`) applies the unit to a date.
 """
 
 from __future__ import annotations

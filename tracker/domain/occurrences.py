@@ -16,10 +16,10 @@ from tracker.domain.limits import EARLIEST, LATEST
 from tracker.domain.recurrence import Recurrence, recurrence_dates
 from tracker.domain.terms import (
     Terms,
+    final_end,
     final_term_index,
     raw_notice_deadline,
     term_end,
-    final_end,
     term_index_on,
     term_start,
 )

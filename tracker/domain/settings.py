@@ -18,7 +18,6 @@ from tracker.domain.timezones import validate_timezone
 from tracker.errors import ConfigError, InvalidInput, Problem
 
 
-
 @dataclass(frozen=True)
 class Settings:
     """Every setting has a default, so a missing file means a working tracker."""
@@ -71,16 +70,16 @@ def parse_settings(text: str, path: Path) -> Settings:
         except (TypeError, ValueError):
             problems.append(Problem(label, section[key], "a value of the documented type"))
 
-    def text(value: Any) -> str:
+    def words(value: Any) -> str:
         if not isinstance(value, str) or not value.strip():
             raise ValueError(value)
         return value
 
     def timezone(value: Any) -> str:
-        return validate_timezone(text(value), "timezone")
+        return validate_timezone(words(value), "timezone")
 
     take(raw, "timezone", "timezone", timezone)
-    take(raw, "templates", "templates", lambda v: (base / text(v)).resolve())
+    take(raw, "templates", "templates", lambda v: (base / words(v)).resolve())
     email = raw.get("email", {})
     alerts = raw.get("alerts", {})
     calendar = raw.get("calendar", {})
@@ -96,8 +95,8 @@ def parse_settings(text: str, path: Path) -> Settings:
             if key not in known:
                 label = f"{section}.{key}" if section else key
                 problems.append(Problem(label, keys[key], f"a known setting: one of {', '.join(sorted(known))}"))
-    take(email, "url", "email.url", text, "email_url")
-    take(alerts, "apprise_config", "alerts.apprise_config", lambda v: (base / text(v)).resolve())
+    take(email, "url", "email.url", words, "email_url")
+    take(alerts, "apprise_config", "alerts.apprise_config", lambda v: (base / words(v)).resolve())
     take(alerts, "lead_days", "alerts.lead_days", lambda v: parse_lead_days(v, "alerts.lead_days"))
     if "lead_days_by_kind" in alerts:
         by_kind = alerts["lead_days_by_kind"]
@@ -114,7 +113,7 @@ def parse_settings(text: str, path: Path) -> Settings:
         else:
             problems.append(Problem("alerts.lead_days_by_kind", by_kind, "a table of kind = [days]"))
     take(alerts, "overdue_every", "alerts.overdue_every", lambda v: parse_duration(v, "alerts.overdue_every"))
-    take(alerts, "escalation_tag", "alerts.escalation_tag", text)
+    take(alerts, "escalation_tag", "alerts.escalation_tag", words)
     take(alerts, "escalate_within_days", "alerts.escalate_within_days", _non_negative_int)
     take(alerts, "max_attempts", "alerts.max_attempts", _positive_int)
     take(alerts, "invite_kinds", "alerts.invite_kinds", _invite_kinds)
@@ -123,8 +122,8 @@ def parse_settings(text: str, path: Path) -> Settings:
         calendar, "horizon_future", "calendar.horizon_future",
         lambda v: parse_duration(v, "calendar.horizon_future"),
     )
-    take(calendar, "base_url", "calendar.base_url", text, "feed_base_url")
-    take(calendar, "name", "calendar.name", text, "calendar_name")
+    take(calendar, "base_url", "calendar.base_url", words, "feed_base_url")
+    take(calendar, "name", "calendar.name", words, "calendar_name")
     take(calendar, "alarms", "calendar.alarms", _boolean, "calendar_alarms")
     if problems:
         raise ConfigError([Problem(p.field, p.value, p.expected, str(path)) for p in problems])

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any, ClassVar
 
 from tracker.domain.businessdays import BusinessCalendar, business_calendar
-from tracker.domain.dates import ONE_DAY, combine_steps, add_calendar, infer_term, shift
+from tracker.domain.dates import ONE_DAY, add_calendar, combine_steps, infer_term, shift
 from tracker.domain.durations import Duration
 
 
@@ -46,7 +46,7 @@ class Terms:
         renewal = self._memo.get("renewal")
         if renewal is None:
             renewal = self._memo["renewal"] = self._renewal()
-        return renewal  # type: ignore[no-any-return]
+        return renewal
 
     def _renewal(self) -> Duration:
         if self.renewal_term is not None:
@@ -102,7 +102,7 @@ def final_term_index(terms: Terms) -> int | None:
     memo = terms._memo
     if "final" not in memo:
         memo["final"] = _final_term_index(terms)
-    return memo["final"]  # type: ignore[no-any-return]
+    return memo["final"]
 
 
 def _final_term_index(terms: Terms) -> int | None:
@@ -125,7 +125,7 @@ def term_index_on(terms: Terms, day: date, _cap: int | None = -1) -> int:
     k = memo.get(key)
     if k is None:
         k = memo[key] = _term_index_on(terms, day, cap)
-    return k  # type: ignore[no-any-return]
+    return k
 
 
 def _term_index_on(terms: Terms, day: date, cap: int | None) -> int:

@@ -73,26 +73,27 @@ def add_contracts(
         obligations: list[tuple[Contract, ObligationSpec | None, Obligation]] = []
         for spec, contract in zip(batch, contracts, strict=True):
             for kind in DERIVED_KINDS:
+                assert contract.id is not None
                 obligations.append((contract, None, Obligation(
                     contract_id=contract.id, number=derived_number(kind), kind=kind,
                     title=kind_of(kind).default_title, owed_by="us", derived=True,
                     created_at=ctx.now, updated_at=ctx.now,
                 )))
-            for number, obligation_spec in enumerate(spec.obligations, start=1):
-                obligations.append((contract, obligation_spec, new_obligation(contract, number, obligation_spec, ctx)))
+            for number, entered in enumerate(spec.obligations, start=1):
+                obligations.append((contract, entered, new_obligation(contract, number, entered, ctx)))
         obligation_rows.add(session, [obligation for _, _, obligation in obligations])
         by_contract: dict[int | None, list[tuple[ObligationSpec | None, Obligation]]] = {}
-        for contract, obligation_spec, obligation in obligations:
-            by_contract.setdefault(contract.id, []).append((obligation_spec, obligation))
+        for contract, maybe_spec, obligation in obligations:
+            by_contract.setdefault(contract.id, []).append((maybe_spec, obligation))
         states: StateMap = {}
         for spec, contract in zip(batch, contracts, strict=True):
             record_event(session, ctx, "contract_added", contract, source=source, fields=row_values(spec))
             if spec.notice_given_on:
                 record_event(session, ctx, "notice_given", contract, sent_on=spec.notice_given_on,
                              ends_on=final_end(terms_of(contract)))
-            for obligation_spec, obligation in by_contract[contract.id]:
-                if obligation_spec is not None:
-                    for state in record_added(session, contract, obligation, obligation_spec, ctx):
+            for maybe_spec, obligation in by_contract[contract.id]:
+                if maybe_spec is not None:
+                    for state in record_added(session, contract, obligation, maybe_spec, ctx):
                         states[(obligation.id or 0, state.occurrence)] = state
         for contract, _, obligation in obligations:
             materialise(session, contract, obligation, states, ctx)

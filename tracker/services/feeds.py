@@ -102,7 +102,17 @@ def revoke_feed(session: Session, ctx: Context, name: str) -> Feed:
     return feed
 
 
-def lookup(session: Session, token: str) -> Feed | None:
+@dataclass(frozen=True)
+class LiveFeed:
+    """What the feed server needs of a live feed: which calendar to build."""
+
+    id: int
+    name: str
+    owner: str | None
+    contract_key: str | None
+
+
+def lookup(session: Session, token: str) -> LiveFeed | None:
     """The live feed a token opens, or None for a malformed, unknown or revoked token (indistinguishably)."""
     if not TOKEN_PATTERN.fullmatch(token):
         return None
@@ -111,4 +121,6 @@ def lookup(session: Session, token: str) -> Feed | None:
     stored = feed.token_hash if feed is not None else "0" * 64
     if not hmac.compare_digest(stored.encode("ascii"), presented.encode("ascii")) or feed is None:
         return None
-    return feed if feed.revoked_at is None else None
+    if feed.revoked_at is not None or feed.id is None:
+        return None
+    return LiveFeed(feed.id, feed.name, feed.owner, feed.contract_key)

@@ -11,10 +11,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tracker.store import Session
-
 from tracker.domain.specs import CSV_FIELDS as CSV_COLUMNS
 from tracker.errors import InvalidInput, Problem
+from tracker.store import Session
 
 
 def _detect(path: Path, fmt: str) -> str:

@@ -56,6 +56,7 @@ class ModelChange:
 
 def new_obligation(contract: Contract, number: int, spec: ObligationSpec, ctx: Context) -> Obligation:
     """The row of an entered obligation (not yet added to the session)."""
+    assert contract.id is not None
     return Obligation(
         contract_id=contract.id, number=number, kind=spec.kind, title=spec.title, owed_by=spec.owed_by,
         due=spec.due, every=spec.every, start=spec.start, until=spec.until,
@@ -80,6 +81,7 @@ def record_added(
     """The event of an obligation just inserted, and the occurrence states its spec carries (new rows)."""
     record_event(session, ctx, "obligation_added", contract, obligation,
                  id=public_id(contract.key, obligation), **_spec_fields(spec))
+    assert obligation.id is not None
     states: dict[str, OccurrenceState] = {}
     for settled in spec.settled:
         state = states.get(settled.occurrence)
@@ -153,7 +155,7 @@ def record_progress(
     _open_state(state, text)
     state = state_row(session, obligation, occurrence, ctx)
     state.progress += count
-    session.add(Progress(obligation_id=obligation.id, occurrence=occurrence.key, count=count, on=on, note=note,
+    session.add(Progress(obligation_id=state.obligation_id, occurrence=occurrence.key, count=count, on=on, note=note,
                          created_at=ctx.now))
     ident = public_id(contract.key, obligation)
     record_event(session, ctx, "progress_recorded", contract, obligation, id=ident, occurrence=occurrence.key,

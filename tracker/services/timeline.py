@@ -134,7 +134,7 @@ def contract_status(contract: Contract, today: date) -> str:
     return "notice_given" if contract.notice_given_on else "active"
 
 
-def upcoming(session: Session, today: date, within: int, filters: Filters = Filters()) -> list[UpcomingItem]:
+def upcoming(session: Session, today: date, within: int, filters: Filters | None = None) -> list[UpcomingItem]:
     """Every open occurrence due within ``within`` days (overdue ones included), by date, then contract and id.
 
     Two queries of plain columns (no ORM objects): the candidate obligations with their contracts, then
@@ -142,7 +142,7 @@ def upcoming(session: Session, today: date, within: int, filters: Filters = Filt
     :mod:`tracker.domain.occurrences`.
     """
     until = today + timedelta(days=within)
-    rows, states = timeline_rows(session, today, until, filters)
+    rows, states = timeline_rows(session, today, until, filters or Filters())
     terms_by_contract: dict[int, Terms] = {}
     # (due, contract, entered, number, position, view): derived deadlines first on a day; the position keeps
     # an obligation's occurrences in schedule order and is never equal, so views are never compared.

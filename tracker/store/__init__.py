@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine as Engine
     from sqlmodel import Session as Session
-else:
-    Session = object  # services annotate with it; only type checkers need the real class
+else:  # layers above annotate with these; only type checkers need the real classes
+    Engine = object
+    Session = object

@@ -17,7 +17,6 @@ from sqlalchemy import JSON, MetaData
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Column, Field, SQLModel
 
-
 # A naming convention makes Alembic's batch mode (SQLite) and autogenerate stable across engines.
 SQLModel.metadata = MetaData(
     naming_convention={

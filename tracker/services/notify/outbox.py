@@ -25,10 +25,9 @@ from tracker.store import outbox as outbox_rows
 from tracker.store.tables import Contract, Delivery, Obligation, OccurrenceState
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
-
     from tracker.services.notify.channels import Channels
     from tracker.services.notify.passes import PassReport
+    from tracker.store import Engine
 
 LEASE = timedelta(minutes=10)
 BACKOFF_BASE = timedelta(minutes=5)

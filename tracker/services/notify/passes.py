@@ -47,7 +47,7 @@ from tracker.store import outbox as outbox_rows
 from tracker.store.tables import Contract, Delivery, Obligation
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from tracker.store import Engine
 
 
 @dataclass

@@ -21,7 +21,7 @@ from tracker.services.context import Context
 from tracker.services.events import record_event
 from tracker.services.ics import horizon
 from tracker.services.notify.channels import Channels, tag_list
-from tracker.services.occurrences import between, first_after, first_open, is_open, open_between, refresh
+from tracker.services.occurrences import between, first_after, first_open, open_between, refresh
 from tracker.services.wording import Rendered, Renderer, message_context, occurrence_ref
 from tracker.store import Session
 from tracker.store import obligations as obligation_rows
