@@ -34,10 +34,15 @@ _WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
                  "ten": 10, "twelve": 12}
 _GOLD_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*\)?\s*(day|week|month|year)s?", re.IGNORECASE)
 # How the gold clause of a renewal says it happens: by itself (automatic) or only if someone acts (an option).
-_GOLD_AUTOMATIC = re.compile(r"automatic|year[\s-]+to[\s-]+year|month[\s-]+to[\s-]+month|\bdeemed\b|\bunless\s+(?!sooner|"
-                             r"earlier|otherwise|previously|terminated\s+(?:earlier|sooner))", re.I)
-_GOLD_OPTION = re.compile(r"\boption\b|\bmay\b|\bright\s+to\b|\bmutual|\bif\s+(?:both|agreed|the\s+parties)|renewable|"
-                          r"\belect|\bexercise|\bwishes\b|\bchoose\b|by\s+amendment", re.I)
+_GOLD_AUTOMATIC = re.compile(
+    r"automatic|year[\s-]+to[\s-]+year|month[\s-]+to[\s-]+month|\bdeemed\s+(?:to\s+(?:be|have\s+been)\s+)?"
+    r"(?:renewed|extended)|\bunless\s+(?!sooner|earlier|otherwise|previously|terminated\s+(?:earlier|sooner))", re.I)
+_GOLD_OPTION = re.compile(
+    r"\boptions?\b|\bmay\b|\bright\s+to\b|\bmutual|\bif\s+(?:both|agreed|the\s+parties)|renewable|\belect|\bexercise|"
+    r"\bwishes\b|\bchoose\b|by\s+amendment", re.I)
+# An annotated "notice to terminate renewal" clause that is a right to terminate (issue 13: termination_notice).
+_GOLD_TERMINATION_RIGHT = re.compile(
+    r"\b(?:may|right,?\s+(?:[\w()',]+\s+){0,8}?to|entitled,?\s+(?:[\w,]+\s+){0,6}?to)\s+terminate\b", re.I)
 TARGETS = {"notice": 0.90, "renewal": 0.85, "effective": 0.80, "expiration": 0.70, "notice_fp": 0.10, "pdf": 0.95}
 
 
@@ -154,6 +159,7 @@ def score(rows: list[dict[str, str]], drafts: dict[str, Draft]) -> dict[str, Row
     """Every row of the table for these contracts."""
     table = {name: Row(name, label) for name, label in (
         ("notice", "notice period to prevent renewal (exact)"),
+        ("notice_or_right", "  (or termination_notice when that clause is a TfC right)"),
         ("renewal", "auto-renewal and renewal term"),
         ("renewal_term", "  renewal term alone (12 months = 1 year)"),
         ("effective", "effective date"),
@@ -162,6 +168,8 @@ def score(rows: list[dict[str, str]], drafts: dict[str, Draft]) -> dict[str, Row
         ("perpetual", "  no term proposed where annotated perpetual"),
         ("notice_fp", "notice reported where none annotated (lower is better)"),
         ("auto_fp", "auto-renewal reported where no renewal annotated (lower)"),
+        ("convenience", "termination notice found where termination for convenience"),
+        ("convenience_fp", "termination notice reported where none annotated (lower)"),
     )}
     for row in rows:
         draft = drafts[row["id"]]
@@ -171,7 +179,15 @@ def score(rows: list[dict[str, str]], drafts: dict[str, Draft]) -> dict[str, Row
         renewal = gold_durations(row["Renewal Term (answer)"])
         ours_notice = _duration(draft, "notice")
         if isinstance(notice, list):
-            table["notice"].add(ours_notice in notice, f"{case}: gold {[str(d) for d in notice]}, ours {ours_notice}")
+            # An evergreen contract ("perpetual" renewal) has no renewal to stop: its annotated notice ends the
+            # contract at any time, which the tracker calls termination_notice (issue 13).
+            ours = _duration(draft, "termination_notice") if renewal == "perpetual" else ours_notice
+            table["notice"].add(ours in notice, f"{case}: gold {[str(d) for d in notice]}, ours {ours}"
+                                + (" (termination_notice: evergreen)" if renewal == "perpetual" else ""))
+            right = bool(_GOLD_TERMINATION_RIGHT.search(_clauses(row["Notice Period To Terminate Renewal"])))
+            either = ours in notice or (right and _duration(draft, "termination_notice") in notice)
+            table["notice_or_right"].add(either, f"{case}: gold {[str(d) for d in notice]}, ours {ours}, "
+                                                 f"termination_notice {contract.get('termination_notice')}")
         if notice is None and renewal is None:
             flagged = ours_notice is not None
             table["notice_fp"].add(flagged, f"{case}: ours {ours_notice}", listed=flagged)
@@ -179,13 +195,21 @@ def score(rows: list[dict[str, str]], drafts: dict[str, Draft]) -> dict[str, Row
             table["auto_fp"].add(flagged, f"{case}: auto_renew {contract.get('auto_renew')}", listed=flagged)
         if isinstance(renewal, list):
             auto = gold_automatic(row)
-            ours = _duration(draft, "renewal_term") or (_duration(draft, "term") if contract.get("auto_renew") else None)
+            # Without a renewal term the tracker renews for the initial term, so that is what the draft says.
+            ours = _duration(draft, "renewal_term") or (
+                _duration(draft, "term") if contract.get("auto_renew") else None)
             same = ours is not None and in_months(ours) in [in_months(d) for d in renewal]
             table["renewal_term"].add(same, f"{case}: gold {[str(d) for d in renewal]}, ours {ours}")
             table["renewal"].add(same and (auto is None or bool(contract.get("auto_renew")) == auto),
-                                 f"{case}: gold {({True: 'auto', False: 'option'}).get(auto, '?')} "
+                                 f"{case}: gold {'?' if auto is None else 'auto' if auto else 'option'} "
                                  f"{[str(d) for d in renewal]}, ours "
                                  f"auto_renew={contract.get('auto_renew')} {ours}")
+        convenience = row["Termination For Convenience (answer)"].strip().lower()
+        found = contract.get("termination_notice")
+        if convenience == "yes":  # annotated as a clause only: its presence is scored, not its length
+            table["convenience"].add(found is not None, f"{case}: ours {found}")
+        elif convenience == "no":
+            table["convenience_fp"].add(found is not None, f"{case}: ours {found}", listed=found is not None)
         effective = gold_date(row["Effective Date (answer)"])
         start = contract.get("start")
         if isinstance(effective, date):
@@ -285,12 +309,12 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> d
         + (f"; {sum(1 for r in rows if r['pdf_file'])} PDFs read and compared in {pdf_seconds:.2f} s" if extra else ""))
     every = {**halves["all"], **{row.name: row for row in extra}}
     for name in args.show:
-        row = every.get(name)
-        if row is None:
+        shown = every.get(name)
+        if shown is None:
             out(f"--show: no row {name!r}; rows: {', '.join(every)}")
             continue
-        out(f"\n{row.label}: {len(row.misses)} misses")
-        for miss in row.misses:
+        out(f"\n{shown.label}: {len(shown.misses)} listed")
+        for miss in shown.misses:
             out(f"  {miss}")
     return {"rows": {name: {"right": r.right, "total": r.total} for name, r in every.items()},
             "seconds": elapsed, "first_200_seconds": first_200}

@@ -54,7 +54,7 @@ def analyse(text: str, file: str = "", us: str | None = None) -> Draft:
     draft.put("currency", currency)
 
     last_day = end_of(start_day, term.value if term else None, end.value if end else None) if start_day else None
-    obligations = []
+    obligations: list[dict[str, object]] = []
     for obligation in find_obligations(sentences, start_day, last_day, renewal.auto_renew is not None):
         if obligation.unscheduled:
             key = f"unscheduled[{len([k for k in draft.evidence if k.startswith('unscheduled')])}]"

@@ -97,8 +97,3 @@ def find_dates(text: str) -> list[DateSpan]:
             found.append(DateSpan(day, match.start(), match.end()))
     return found
 
-
-def parse_date(text: str) -> date | None:
-    """The first complete date in ``text``, or None."""
-    found = find_dates(text)
-    return found[0].day if found else None

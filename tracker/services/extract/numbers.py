@@ -31,7 +31,7 @@ NUMBER_WORDS = (
     rf"(?:(?:{_SIMPLE})\s+hundred(?:\s+and)?[\s-]+)?(?:(?:{_TEN})(?:[\s-]+(?:{_SIMPLE}))?|{_SIMPLE})"
     rf"|(?:{_SIMPLE})\s+hundred"
 )
-_UNIT_WORD = r"(?P<unit>(?:calendar\s+|business\s+|working\s+)?(?:day|week|month|year)s?)\b"
+_UNIT_WORD = r"(?P<unit>(?:calendar\s+|business\s+|working\s+|contract\s+|full\s+)?(?:day|week|month|year)s?)\b"
 # An amount, then the unit: "ninety (90) days", "(90) days", "90 days", "thirty(30)days", "30- days", "3~year",
 # "one (I) year" (a typed Roman numeral), "a year", "an additional year" is left to the callers' patterns.
 DURATION = re.compile(
@@ -134,8 +134,3 @@ def find_durations(text: str) -> list[Span]:
         found.append(Span(Duration(amount, unit), match.start(), match.end()))
     return found
 
-
-def parse_phrase(text: str) -> Duration | None:
-    """The one duration a short phrase states ("sixty (60) days"), or None."""
-    spans = find_durations(text)
-    return spans[0].duration if spans else None

@@ -35,6 +35,8 @@ _RULES = {"month": ("FREQ=MONTHLY", Duration(1, "months")), "quarter": ("FREQ=MO
           "semi": ("FREQ=MONTHLY;INTERVAL=6", Duration(6, "months")), "half": ("FREQ=MONTHLY;INTERVAL=6",
                                                                               Duration(6, "months")),
           "annual": ("FREQ=YEARLY", Duration(1, "years")), "year": ("FREQ=YEARLY", Duration(1, "years"))}
+_LABELS = {"FREQ=MONTHLY": "monthly", "FREQ=MONTHLY;INTERVAL=3": "quarterly", "FREQ=MONTHLY;INTERVAL=6": "half-yearly",
+           "FREQ=YEARLY": "yearly"}
 _ARREARS = re.compile(r"\bin\s+arrears?\b", I)
 _EXPORT = re.compile(
     r"\b(?:return|export|deliver|provide|make\s+available|transfer|hand\s+over)\w*\b[^.]{0,200}?\b(?:data|records|"
@@ -48,8 +50,8 @@ _YEARLY = re.compile(r"\b(?:annual(?:ly)?|each\s+(?:calendar\s+)?year|every\s+(?
                      r"once\s+(?:per|a|each|every)\s+(?:calendar\s+)?year|yearly)\b", I)
 _SOC_WITHIN = re.compile(r"\bwithin\s+(?P<span>[^.;]{1,40}?)\s+(?:after|following|of|from)\s+(?:the\s+)?"
                          r"(?:effective\s+date|date\s+(?:hereof|of\s+this\s+agreement)|commencement)", I)
-_SUBJECT_VENDOR = re.compile(r"\b(?:supplier|vendor|provider|licensor|consultant|contractor)\s+(?:shall|will|must)\s+pay",
-                             I)
+_SUBJECT_VENDOR = re.compile(
+    r"\b(?:supplier|vendor|provider|licensor|consultant|contractor)\s+(?:shall|will|must)\s+pay", I)
 
 
 @dataclass
@@ -101,7 +103,7 @@ def _payments(sentences: list[Sentence], start: date | None) -> list[Obligation]
         first_invoice = shift(start, period) if arrears else start
         invoice_evidence = evidence_of(where, 0.6, note=f"resolved: first invoice on {first_invoice} "
                                                          f"({'in arrears' if arrears else 'from the start'})")
-        found.append(Obligation({"kind": "invoice", "title": f"Invoice ({rule.split(';')[0][5:].lower()})",
+        found.append(Obligation({"kind": "invoice", "title": f"Invoice ({_LABELS[rule]})",
                                  "owed_by": "vendor" if owed_by == "us" else "us", "every": rule,
                                  "start": first_invoice.isoformat()}, invoice_evidence))
         first_payment = shift(first_invoice, net_days)
@@ -115,10 +117,9 @@ def _payments(sentences: list[Sentence], start: date | None) -> list[Obligation]
 
 def _data_export(sentences: list[Sentence], end: date | None, renews: bool) -> list[Obligation]:
     for sentence in sentences:
-        if not _EXPORT.search(sentence.text):
-            continue
         within = _AFTER_END.search(sentence.text)
-        if not within:
+        # The export and its deadline are one clause: they stand within a few lines of each other.
+        if not within or not _EXPORT.search(sentence.text[max(0, within.start() - 250): within.end() + 250]):
             continue
         span = _span_duration(within.group("span"))
         if span is None:

@@ -158,8 +158,8 @@ def _read_docx(path: Path) -> str:
 class _TextParser(HTMLParser):
     """Visible text of an HTML page; block elements become blank lines, scripts and styles are skipped."""
 
-    BLOCKS = frozenset("p div br li tr h1 h2 h3 h4 h5 h6 section article table ul ol title header footer td th"
-                       .split())
+    BLOCKS = frozenset(("p", "div", "br", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "section",
+                        "article", "table", "ul", "ol", "title", "header", "footer"))
     SKIP = frozenset(("script", "style", "head", "noscript", "template"))
 
     def __init__(self) -> None:

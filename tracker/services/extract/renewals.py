@@ -31,19 +31,22 @@ _ROLLING = re.compile(
     I)
 # "shall be renewed for successive one year periods unless ..." renews without any act: automatic.
 _RENEWS = re.compile(
-    r"\b(?P<modal>shall|will|to|may)\s+(?:thereafter\s+)?(?:be\s+)?(?:renew(?:ed)?|extend(?:ed)?|continue[ds]?)\s+(?:thereafter\s+)?"
-    r"(?:for|on|from)\s+(?:an?\s+|one\s+or\s+more\s+|the\s+|each\s+)?(?:successive|additional|consecutive|subsequent|"
-    r"further|another|like|annual|yearly|monthly|similar|renewal|periods?|terms?|\w+[\s-]+(?:\(\w+\)\s*)?(?:year|month))", I)
+    r"\b(?P<modal>shall|will|to|may)\s+(?:thereafter\s+|then\s+)?(?:automatically\s+)?(?:be\s+)?(?:(?P<renew>renew(?:ed)?|"
+    r"extend(?:ed)?)|continue[ds]?)\s+(?:thereafter\s+|automatically\s+)?(?:for|on|from)\s+(?:an?\s+|one\s+or\s+more\s+|"
+    r"each\s+)?(?:(?:successive|additional|consecutive|subsequent|further|another|renewal|annual|yearly|monthly)\b|"
+    r"(?(renew)\w+[\s-]+(?:\(\w+\)\s*)?(?:year|month)|(?!)))", I)
 _UNLESS = re.compile(r"\bunless\b(?!\s+(?:sooner|earlier|otherwise|previously|terminated\s+(?:earlier|sooner)|"
                      r"extended|renewed))", I)
 _RENEW_WORD = re.compile(r"\b(?:renew|extend|extension|continu)\w*|\b(?:year|month)[\s-]+to[\s-]+(?:year|month)\b", I)
 _NEGATED = re.compile(r"\b(?:not|no|never|neither)\b[^.;]{0,25}\b(?:automatic|renew|extend)", I)
 _OPTION = re.compile(
-    r"\boptions?\s+to\s+(?:renew|extend)|\bat\s+(?:\w+'?s?\s+){0,2}?(?:sole\s+)?(?:option|discretion|election)\b|\bmay,?\s+(?:at\s+its\s+(?:sole\s+)?(?:option|discretion),?\s+)?"
+    r"\boptions?\s+to\s+(?:renew|extend|continue)|\bat\s+(?:\w+'?s?\s+){0,2}?(?:sole\s+)?(?:option|discretion|election)\b|"
+    r"\bmay\b[^.;]{0,160}?\b(?:renew|extend)\s+(?:this|the)\s+(?:agreement|term)|\bmay,?\s+(?:at\s+its\s+(?:sole\s+)?(?:option|discretion),?\s+)?"
     r"(?:renew|extend)|\bmay\s+be\s+(?:renewed|extended)|\bright\s+to\s+(?:renew|extend)|\brenewable\b"
     r"|\bmutual(?:ly)?\b.{0,60}\b(?:renew|extend)|\b(?:renew|extend)\w*\b.{0,100}\b(?:mutual(?:ly)?|by\s+(?:written\s+)?"
     r"agreement\s+of|if\s+(?:both\s+)?(?:parties|the\s+parties)\s+(?:so\s+)?agree|upon\s+(?:the\s+)?(?:mutual\s+)?"
-    r"written\s+agreement)|\belect(?:s)?\s+to\s+(?:renew|extend)", I)
+    r"written\s+agreement|if\s+(?:so\s+)?agreed|agreed\s+(?:upon\s+)?(?:to\s+)?(?:in\s+writing\s+)?by\s+(?:both|the|all)\s+"
+    r"parties|parties\s+(?:mutually\s+|expressly\s+)?agree)|\belect(?:s)?\s+to\s+(?:renew|extend)", I)
 # "If the Customer notifies its intent to renew, the term shall automatically be extended": an option after all.
 _IF_ELECTED = re.compile(r"\bif\b[^.;]{0,150}\b(?:notif\w*|elect\w*|exercis\w*|request\w*|agree\w*)\b[^.;]{0,80}"
                          r"\b(?:renew|extend)", I)
@@ -51,7 +54,8 @@ _SAME_TERM = re.compile(
     r"\b(?:renew|extend)\w*\s+(?:\w+\s+){0,4}?for\s+(?:an?\s+)?(?:the\s+same|like|equal|identical|similar)\s+"
     r"(?:period|term|duration)", I)
 _SUBJECT = re.compile(r"\b(?:this|the)\s+(?:\w+\s+){0,2}?(?:agreement|contract|term|period)\b|\binitial\s+term\b", I)
-_OTHER_SUBJECT = re.compile(r"\b(?:lease|warranty|insurance|policy|polic(?:y|ies)|maintenance|support|purchase\s+order|"
+_OTHER_SUBJECT = re.compile(r"\b(?:lease|warranty|insurance|policy|polic(?:y|ies)|time\s+periods?|deadlines?|delay|"
+                            r"time\s+lost|purchase\s+order|"
                             r"statement\s+of\s+work|letter\s+of\s+credit|guarantee|bond|license\s+key|meaning|"
                             r"ascribed|defined|\[)", I)
 _AGREEMENT = re.compile(r"\b(?:agreement|contract|term|period|license|licence|appointment|arrangement)\b", I)
@@ -74,19 +78,29 @@ _END_OF_TERM = re.compile(
     r"anniversary|conclusion)(?:\s+date)?\s+of\s+(?:the\s+|this\s+|such\s+|any\s+|each\s+|a\s+|its\s+)?(?:\w+[\s-]+){0,3}?"
     r"(?:term|period|agreement|year|renewals?)\b", I)
 _NON_RENEWAL = re.compile(
-    r"non-?\s?renewal|not\s+to\s+(?:renew|extend)|(?:intention|intent|election|decision|desire|wish\w*)\s+(?:not\s+to\s+"
-    r"(?:renew|extend)|to\s+(?:terminate|cancel|not\s+renew))|elect\w*\s+not\s+to|not\s+(?:be\s+)?(?:renewed|extended)|prevent\s+"
+    r"non-?\s?renewal|not\s+to\s+(?:renew|extend)|(?:intention|intent|election|decision|desire|wish\w*)\s+not\s+to\s+"
+    r"(?:renew|extend)|elect\w*\s+not\s+to\s+(?:renew|extend|continue)|(?:shall|will|should)\s+not\s+(?:be\s+)?(?:renewed|"
+    r"extended)|prevent\s+"
     r"(?:the\s+)?(?:automatic\s+)?renewal|cancel\w*\s+(?:the\s+)?(?:automatic\s+)?renewal", I)
+# "may cancel this Agreement at the end of the Initial Term" on notice: a notice that stops the next renewal.
+_END_CANCEL = re.compile(
+    r"\b(?:terminat|cancel)\w*\s+(?:this\s+(?:agreement|contract)\s+)?(?:\w+\s+){0,4}?(?:at|as\s+of|effective\s+"
+    r"(?:as\s+of\s+)?|upon|on)\s+the\s+(?:end|expiration|expiry)\s+of\s+(?:the\s+)?(?:initial|then[\s-]current|current|any|"
+    r"each|a|such)\b", I)
 _CONVENIENCE = re.compile(
     r"\bterminat\w*\b.{0,120}?\b(?:for\s+(?:its\s+)?convenience|without\s+(?:cause|reason)|for\s+any\s+(?:or\s+no\s+)?"
     r"reason|at\s+any\s+time|with\s+or\s+without\s+cause|in\s+its\s+(?:sole\s+)?discretion|for\s+no\s+reason|"
-    r"for\s+non-?cause)|\b(?:may|shall\s+have\s+the\s+right\s+to|is\s+entitled\s+to|can)\s+(?:\w+\s+){0,3}?"
+    r"for\s+non-?cause)|\buntil\s+terminated\s+by\s+(?:either|any|a|one|the\s+other)\s+part(?:y|ies)\s+(?:\w+\s+){0,3}?"
+    r"(?:upon|on|by|with)\b|\b(?:may|shall\s+have\s+the\s+right\s+to|is\s+entitled\s+to|can)\s+(?:\w+\s+){0,3}?"
     r"terminat\w*\s+(?:this\s+(?:agreement|contract)\s+)?(?:\w+\s+){0,6}?(?:upon|on|by|with)\s+(?:giving\s+)?(?:at\s+"
     r"least\s+|not\s+less\s+than\s+)?(?:\w+\s+){0,3}?(?:\(\d+\)\s+)?(?:calendar\s+)?(?:days|months|weeks)", I)
 _FAULT = re.compile(
     r"\bbreach|\bdefault|insolv|bankrupt|\bcure|\bfail(?:s|ed|ure)?\b|change\s+of\s+control|force\s+majeure|"
     r"\bviolat|receiver|liquidat|\bmaterial(?:ly)?\b|non-?payment|\bwind(?:ing)?\s+up|act\s+of\s+god|"
     r"beyond\s+(?:its|the|such\s+party's)\s+(?:reasonable\s+)?control", I)
+
+
+_ONE_MORE = re.compile(r"\b(?:an?|one)?\s*(?:additional|further|extra|more)\s+(?P<unit>year|month)\b", I)
 
 
 @dataclass
@@ -136,10 +150,13 @@ def _rolling_duration(match: re.Match[str]) -> Duration:
     return Duration(1, "months")
 
 
-def _notice_span(sentence: Sentence, exclude: Span | None) -> Span | None:
+def _notice_span(sentence: Sentence, exclude: Span | None, strict: bool = False, within: tuple[int, int] | None = None
+                 ) -> Span | None:
     """The duration a notice is given ahead by: "at least sixty (60) days prior", "90 days' written notice"."""
     text = sentence.text
     for span in find_durations(text):
+        if within is not None and not within[0] <= span.start < within[1]:
+            continue
         if exclude is not None and span.start == exclude.start:
             continue
         before = text[max(0, span.start - 60): span.start]
@@ -147,10 +164,10 @@ def _notice_span(sentence: Sentence, exclude: Span | None) -> Span | None:
         if re.match(r"\W*(?:\w+\s+){0,2}?(?:after|following|from)\s+(?:the\s+)?(?:receipt|date\s+of\s+(?:such\s+)?"
                     r"notice|notice|delivery|written\s+notice)", after, I):
             continue  # a period running after a notice, not the notice period
-        if _NOTICE_AFTER.match(after) or re.search(r"notice\s+(?:\w+\s+){0,6}?(?:of\s+)?(?:at\s+least\s+|not\s+less"
-                                                   r"\s+than\s+|a\s+minimum\s+of\s+)?$", before, I):
+        if _NOTICE_AFTER.match(after) or re.search(r"notice\s+(?:[\w:,'-]+\s+){0,8}?(?:of\s+)?(?:at\s+least\s+|not\s+"
+                                                   r"less\s+than\s+|a\s+minimum\s+of\s+)?$", before, I):
             return span
-        if _NOTICE_BEFORE.search(before) and _NOTICE_CUE.search(text):
+        if not strict and _NOTICE_BEFORE.search(before) and _NOTICE_CUE.search(text):
             return span
     return None
 
@@ -158,12 +175,14 @@ def _notice_span(sentence: Sentence, exclude: Span | None) -> Span | None:
 def _renewal_kind(sentence: Sentence) -> tuple[bool, int, int] | None:
     """(automatic, where the renewal words are, rank) for a sentence renewing the agreement; None otherwise."""
     text = sentence.text
-    if not _AGREEMENT.search(text) or not _RENEW_WORD.search(text):
+    if not _RENEW_WORD.search(text) or not (_AGREEMENT.search(text) or _AUTO.search(text)):
         return None
     automatic: bool | None = None
     cue = _AUTO.search(text) or _ROLLING.search(text)
     if cue and not _NEGATED.search(text[max(0, cue.start() - 30): cue.end()]):
-        automatic = not _IF_ELECTED.search(text[: cue.start()])
+        # "renewable on an annual basis" is a possibility, not an automatic renewal.
+        optional = not _AUTO.search(text) and _OPTION.search(text)
+        automatic = not (_IF_ELECTED.search(text[: cue.start()]) or optional)
     elif renews := _RENEWS.search(text):
         # "shall renew for successive ..." renews by itself; "may be renewed" only when a notice can stop it.
         before = text[: renews.start()]
@@ -173,7 +192,7 @@ def _renewal_kind(sentence: Sentence) -> tuple[bool, int, int] | None:
             cue, automatic = renews, not (_IF_ELECTED.search(before) or _OPTION.search(text))
             if not automatic and _UNLESS.search(text, renews.end()):
                 automatic = True
-    elif (option := _OPTION.search(text)) and re.search(r"\b(?:renew|extend)\w*", option.group(), I):
+    elif (option := _OPTION.search(text)) and re.search(r"\b(?:renew|extend|continu)\w*", option.group(), I):
         cue, automatic = option, False
     if cue is None or automatic is None:
         return None
@@ -182,8 +201,10 @@ def _renewal_kind(sentence: Sentence) -> tuple[bool, int, int] | None:
         rank += 2
     if _OTHER_SUBJECT.search(text[max(0, cue.start() - 60): cue.start()]):
         rank -= 3
-    if find_durations(text[cue.start():]) or _ROLLING.search(text):
+    if find_durations(text[cue.start():]) or _ROLLING.search(text) or _ONE_MORE.search(text, cue.start()):
         rank += 1
+    elif not automatic:
+        return None  # "unless extended by written agreement": no renewal term to propose
     return automatic, cue.start(), rank
 
 
@@ -231,49 +252,79 @@ def _renewal_term(found: Renewal, sentence: Sentence, cue_at: int, term: Duratio
         return span
     if rolling is not None:
         found.renewal_term = Finding(_rolling_duration(rolling), evidence_of(sentence, confidence, rolling.start()))
+    elif more := _ONE_MORE.search(sentence.text, cue_at):
+        one = Duration(1, "years") if more.group("unit").lower() == "year" else Duration(1, "months")
+        found.renewal_term = Finding(one, evidence_of(sentence, confidence, more.start()))
     elif _SAME_TERM.search(sentence.text) and term is not None:
         note = f"resolved: renews for the same period as the initial term ({term})"
         found.renewal_term = Finding(term, evidence_of(sentence, confidence - 0.1, note=note))
     return None
 
 
+def _noticed(sentence: Sentence) -> bool:
+    """A cheap first look: only sentences about notice, renewal or ending the agreement are read closely."""
+    lower = sentence.lower
+    return any(word in lower for word in ("notic", "notif", "renew", "terminat", "cancel", "writing"))
+
+
 def _find_notice(found: Renewal, sentences: list[Sentence], auto_sentence: Sentence | None,
                  renewal_span: Span | None) -> None:
     """The notice that prevents a renewal: in the renewal sentence or near it, else where non-renewal is named."""
+    relevant = [s for s in sentences if _noticed(s)]
     candidates: list[tuple[Sentence, float]] = []
     if auto_sentence is not None:
         near = sentences[max(0, auto_sentence.index - 1): auto_sentence.index + 4]
         candidates.append((auto_sentence, 0.9))
         candidates += [(s, 0.75) for s in near if s is not auto_sentence and _TERM_END.search(s.text)
                        and _NOTICE_CUE.search(s.text) and not _FAULT.search(s.text)]
-    candidates += [(s, 0.8) for s in sentences if _NON_RENEWAL.search(s.text) and not _FAULT.search(s.text)]
+    candidates += [(s, 0.8) for s in relevant if (_NON_RENEWAL.search(s.text) or _END_CANCEL.search(s.text))
+                   and not _FAULT.search(s.text)]
     if auto_sentence is not None:
-        candidates += [(s, 0.65) for s in sentences if _TERM_END.search(s.text) and _NOTICE_CUE.search(s.text)
-                       and _RENEW_WORD.search(s.text) and not _FAULT.search(s.text)]
-        candidates += [(s, 0.6) for s in sentences if _END_OF_TERM.search(s.text) and _NOTICE_CUE.search(s.text)
+        candidates += [(s, 0.65) for s in relevant if _RENEW_WORD.search(s.text) and _TERM_END.search(s.text)
+                       and _NOTICE_CUE.search(s.text) and not _FAULT.search(s.text)]
+        candidates += [(s, 0.6) for s in relevant if _END_OF_TERM.search(s.text) and _NOTICE_CUE.search(s.text)
                        and not _FAULT.search(s.text)]
     for sentence, confidence in candidates:
         exclude = renewal_span if sentence is auto_sentence else None
         span = _notice_span(sentence, exclude)
         if span is None:
             continue
-        if sentence is not auto_sentence and not (_TERM_END.search(sentence.text) or _NON_RENEWAL.search(sentence.text)):
+        tied = bool(_NON_RENEWAL.search(sentence.text) or _END_CANCEL.search(sentence.text)
+                    or _END_OF_TERM.search(sentence.text))
+        if sentence is not auto_sentence and not (tied or _TERM_END.search(sentence.text)):
             continue
+        if sentence is not auto_sentence and not tied and _CONVENIENCE.search(sentence.text):
+            continue  # a right to terminate at any time is a termination notice, whatever term it names
         if span.duration.unit == "years" and span.duration.amount > 2:
-            continue
+            continue  # years ahead is an option's exercise window, not a notice period
         found.notice = Finding(span.duration, evidence_of(sentence, confidence, span.start))
         return
+
+
+_CLAUSE_BREAK = re.compile(r"[.;:]\s+(?:\(?[a-z0-9]{1,4}[.)]\s+)?(?=[A-Z(\[])|\s\([a-z0-9]{1,4}\)\s")
+
+
+def _clause(text: str, start: int, end: int) -> tuple[int, int]:
+    """The [begin, end) of the clause holding text[start:end]: from the break before it to the break after it."""
+    begin = 0
+    for mark in _CLAUSE_BREAK.finditer(text, max(0, start - 200), start):
+        begin = mark.end()
+    after = _CLAUSE_BREAK.search(text, end)
+    return begin, after.start() if after else len(text)
 
 
 def _find_termination(found: Renewal, sentences: list[Sentence]) -> None:
     """A right to end the contract at any time on notice: ``termination_notice``."""
     notice_at = found.notice.evidence.offset if found.notice else None
     for sentence in sentences:
-        if sentence.start == notice_at or not _CONVENIENCE.search(sentence.text) or _FAULT.search(sentence.text):
+        if "terminat" not in sentence.lower or sentence.start == notice_at or _NON_RENEWAL.search(sentence.text):
             continue
-        if _NON_RENEWAL.search(sentence.text):
-            continue
-        span = _notice_span(sentence, None)
-        if span is not None:
-            found.termination_notice = Finding(span.duration, evidence_of(sentence, 0.75, span.start))
-            return
+        for right in _CONVENIENCE.finditer(sentence.text):
+            # The clause around the right, not the whole sentence: a list of rights may name a breach elsewhere.
+            begin, end = _clause(sentence.text, right.start(), right.end())
+            if _FAULT.search(sentence.text[begin: end]):
+                continue
+            span = _notice_span(sentence, None, strict=True, within=(begin, end))
+            if span is not None:
+                found.termination_notice = Finding(span.duration, evidence_of(sentence, 0.75, span.start))
+                return

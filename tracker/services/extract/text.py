@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 _ABBREVIATIONS = frozenset(
     """
 inc corp co ltd no nos mr mrs ms dr st ave blvd rd sec secs art arts para paras sect approx etc vs viz cf
-jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k e.g i.e l.l.c l.p n.a s.a b.v n.v p.m a.m pty ltda
+jan feb mar apr jun jul aug sep sept oct nov dec january february march april may june july august september
+october november december u.s u.k e.g i.e l.l.c l.p n.a s.a b.v n.v p.m a.m pty ltda
 s.r.l s.p.a a.g plc bros dept est fig ft jr sr mt hon esq cal calif del fla ill ind mass md mich minn mo nev
 pa tex va wash wis colo conn ga ky la ore okla ala tenn neb ark kan miss ariz n.y n.j d.c p.o pp ex exh
 """.split()  # noqa: SIM905
@@ -24,6 +25,8 @@ _TOKEN_BEFORE = re.compile(r"([\w.&]+)\.$")
 _NEXT_START = re.compile(r"\s*([\"“(\[]?[A-Z0-9•])")
 _HYPHEN_WRAP = re.compile(r"(\w)-[ \t]*\r?\n\s*(\w)")
 _SPACES = re.compile(r"\s+")
+_BLANKS = re.compile(r"_+")  # fill-in blanks ("effective as of _Dec. 8, 2005") would glue to the words around them
+_GLUED_NUMBER = re.compile(r"\b(of|on|dated|as)(?=\d)", re.IGNORECASE)  # "as of1 August 2019"
 _TRANSLATE = str.maketrans({
     "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"', "‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'",
     "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u200b": "", "\u200c": "", "\u200d": "", "\ufeff": "",
@@ -35,6 +38,7 @@ MAX_SENTENCE = 1500  # longer "sentences" are lists or tables run together: cut 
 def clean(text: str) -> str:
     """One line of plain text: straight quotes, hyphenated line ends joined, whitespace runs collapsed."""
     text = _HYPHEN_WRAP.sub(r"\1-\2", text.translate(_TRANSLATE))
+    text = _GLUED_NUMBER.sub(r"\1 ", _BLANKS.sub(" ", text))
     return _SPACES.sub(" ", text).strip()
 
 

@@ -24,7 +24,7 @@ _WORDS = {"u.s. dollars": "USD", "us dollars": "USD", "united states dollars": "
 
 
 def _number(tag: str) -> str:
-    return (rf"(?P<number{tag}>\d{{1,3}}(?:,\d{{3}})+(?:\.\d{{1,2}})?|\d+(?:\.\d{{1,2}})?)"
+    return (rf"(?<![/\d])(?P<number{tag}>\d{{1,3}}(?:,\s?\d{{3}})+(?:\.\d{{1,2}})?|\d+(?:\.\d{{1,2}})?)"
             rf"(?:\s*(?P<scale{tag}>million|billion|thousand))?")
 
 
@@ -41,7 +41,8 @@ _VALUE_CUE = re.compile(
 _VALUE_AVOID = re.compile(
     r"liabil|insurance|insured|not\s+(?:to\s+)?exceed|\bcap\b|penalt|damages|indemn|minimum|at\s+least|up\s+to|"
     r"maximum|deductible|late\s+(?:fee|charge)|interest|per\s+(?:hour|unit|user|seat|share|item|copy|day|week)|"
-    r"royalt|commission|reimburs|expenses|\bloan\b|credit\s+facility|\bshares?\b|\bstock\b|bonus|salary", I)
+    r"royalt|commission|reimburs|expenses|\bloan\b|credit\s+facility|\bshares?\b|\bstock\b|bonus|salary|"
+    r"each\s+month|per\s+month|monthly|per\s+quarter|quarterly|investor", I)
 _ANNUAL = re.compile(r"\b(?:annual|annually|yearly|per\s+(?:year|annum)|each\s+year|a\s+year)\b", I)
 _SCALE = {"thousand": Decimal(1000), "million": Decimal(1_000_000), "billion": Decimal(1_000_000_000)}
 
@@ -59,13 +60,15 @@ def find_value(sentences: list[Sentence]) -> tuple[Finding | None, Finding | Non
     for sentence in sentences:
         if not _VALUE_CUE.search(sentence.text) or _VALUE_AVOID.search(sentence.text):
             continue
-        for match in _AMOUNT.finditer(sentence.text):
+        cue = _VALUE_CUE.search(sentence.text)
+        assert cue is not None
+        for match in _AMOUNT.finditer(sentence.text, cue.start(), cue.end() + 100):
             number = match.group("number") or match.group("number_b")
             scale = match.group("scale") or match.group("scale_b")
             if match.group("code_after") or not number:
                 continue
             try:
-                amount = Decimal(number.replace(",", ""))
+                amount = Decimal(re.sub(r"[,\s]", "", number))
             except InvalidOperation:
                 continue
             if scale:
