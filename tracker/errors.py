@@ -32,7 +32,32 @@ class Problem:
 
     def __str__(self) -> str:
         prefix = f"{self.where}: " if self.where else ""
-        return f"{prefix}{self.field}: {self.value!r} is invalid; expected {self.expected}"
+        return f"{prefix}{self.field}: {shorten(self.value)} is invalid; expected {self.expected}"
+
+
+# How much of a value a message quotes: enough to recognise it, never a whole file (or an expanded alias).
+QUOTE_LIMIT = 80
+
+
+def shorten(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """The ``repr`` of a value cut to about ``limit`` characters with an ellipsis, built without ever
+    producing the full text (a value may be a huge string or an alias-expanded structure)."""
+    if isinstance(value, str):
+        # repr() escapes control characters, so a message never carries raw escape sequences.
+        text = repr(value[: limit + 1])
+        if len(value) <= limit and len(text) <= limit + 2:
+            return text
+        return text[: limit - 1] + "…" + text[0]  # escapes count too: "\x00" is four characters
+    import reprlib
+
+    bounded = reprlib.Repr()
+    bounded.maxlevel, bounded.maxstring, bounded.maxother = 3, limit, limit
+    bounded.maxlist = bounded.maxtuple = bounded.maxdict = bounded.maxset = 8
+    try:
+        text = bounded.repr(value)
+    except ValueError:  # an integer over Python's 4,300-digit conversion limit
+        return "<a number too long to show>"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class InvalidInput(TrackerError):

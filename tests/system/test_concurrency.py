@@ -233,6 +233,7 @@ def load_ledger(db_url: str, folder: Path, count: int, capture: Capture) -> Path
     } for i in range(count)]
     ledger = folder / "ledger.yaml"
     ledger.write_text(yaml.safe_dump({"contracts": contracts}), encoding="utf-8")
+    Tracker(db_url, today=DAY.isoformat()).ok("init")  # only init creates the schema
     Tracker(db_url, today=DAY.isoformat()).ok("import", str(ledger))
     (folder / "apprise.yml").write_text(
         f'urls:\n  - "{capture.url("legal")}":\n      - tag: legal\n'

@@ -147,7 +147,8 @@ def test_feed_follows_edits_new_etag_higher_sequence_same_uid(server: Server, sa
 
 def test_healthz_other_paths_and_methods(server: Server) -> None:
     health = server.get("/healthz")
-    assert (health.status, health.body) == (200, b"ok\n")
+    assert health.status == 200
+    assert health.body == b"ok\nlast pass: none recorded (no scheduler expected) (limit 600 s)\n"
     assert server.get("/").status == 404
     assert server.get("/feeds/").status == 404
     post = server.get("/healthz", method="POST")

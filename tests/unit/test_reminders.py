@@ -97,3 +97,66 @@ def test_stage_rank_orders_leads_before_overdue() -> None:
     names = ["overdue:2", "lead:0", "lead:90", "overdue:1", "lead:7"]
     assert sorted(names, key=lambda n: stage_rank(n) or 0) == ["lead:90", "lead:7", "lead:0", "overdue:1", "overdue:2"]
     assert stage_rank("invite:3") is None
+
+
+# --- one reminder per obligation and channel in a pass (issue 11) ------------------------------------
+
+
+def _channels_of(plan_deliveries: list[object]) -> list[tuple[str, str, str]]:
+    return [(p.target.occurrence, p.stage.name, p.channel) for p in plan_deliveries]  # type: ignore[attr-defined]
+
+
+def test_a_recurrence_a_year_overdue_gets_one_reminder_per_channel_for_the_latest_overdue_occurrence() -> None:
+    from tracker.domain.reminders import plan_obligation
+
+    today = date(2026, 11, 21)
+    days = [today - timedelta(days=n) for n in range(365, 0, -1)] + [today]
+    targets = [target(occurrence=d.isoformat(), due=d, kind="invoice", derived=False, leads=(0,), tags=())
+               for d in days]
+    plan = plan_obligation(targets, today, {}, POLICY)
+    chosen = {occurrence for occurrence, _, _ in _channels_of(plan.deliveries)}
+    assert chosen == {"2026-11-20"}  # overdue first: the most recent overdue occurrence, not all 365
+    assert sorted(channel for *_, channel in _channels_of(plan.deliveries)) == [
+        "email:alice@example.com", "email:bob@example.com", "tag:default", "tag:escalation"]
+
+
+def test_several_deadlines_in_the_lead_window_send_only_the_nearest() -> None:
+    from tracker.domain.reminders import plan_obligation
+
+    today = date(2026, 11, 21)
+    monthly = [target(occurrence=f"T{n}", due=due) for n, due in
+               ((5, date(2026, 12, 11)), (6, date(2027, 1, 11)), (7, date(2027, 2, 11)))]
+    plan = plan_obligation(list(reversed(monthly)), today, {}, POLICY)
+    assert {occurrence for occurrence, _, _ in _channels_of(plan.deliveries)} == {"T5"}
+    # Once the nearest is acknowledged (or its stage was recorded), the next one is the most urgent.
+    acked = [target(occurrence="T5", due=date(2026, 12, 11), acked=True), *monthly[1:]]
+    assert {o for o, _, _ in _channels_of(plan_obligation(acked, today, {}, POLICY).deliveries)} == {"T6"}
+    recorded = {"T5": {"email:alice@example.com": {"lead:30"}, "tag:legal": {"lead:30"}}}
+    assert plan_obligation(monthly, today, recorded, POLICY).deliveries == []
+    assert plan_obligation(monthly, today, recorded, POLICY).next_on == date(2026, 11, 27)  # T5's lead:14
+
+
+def test_a_breach_is_alerted_even_when_another_occurrence_is_reminded() -> None:
+    from tracker.domain.reminders import plan_obligation
+
+    today = date(2026, 11, 21)
+    targets = [target(occurrence="T5", due=date(2027, 6, 1), breach="10 days' notice"),
+               target(occurrence="T4", due=date(2026, 12, 1))]
+    stages = {(o, s) for o, s, _ in _channels_of(plan_obligation(targets, today, {}, POLICY).deliveries)}
+    assert stages == {("T5", "breach"), ("T4", "lead:14")}
+
+
+@pytest.mark.parametrize("every", [
+    Duration(1, "days"), Duration(7, "days"), Duration(2, "weeks"), Duration(1, "months"), Duration(1, "years"),
+])
+def test_overdue_stages_counted_in_one_step_agree_with_walking_them(every: Duration) -> None:
+    from tracker.domain.reminders import overdue_on, overdue_reached
+
+    due = date(2025, 1, 31)
+    for today in (due, due + timedelta(days=1), due + timedelta(days=2), date(2025, 3, 1), date(2026, 11, 21)):
+        walked = 0
+        while overdue_on(due, walked + 1, every) <= today:
+            walked += 1
+        assert overdue_reached(due, today, every) == walked
+    # A daily stage on each of the 46,345 days since 1900-01-02, counted without walking them.
+    assert overdue_reached(date(1900, 1, 1), date(2026, 11, 21), Duration(1, "days")) == 46_345

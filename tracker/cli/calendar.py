@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tracker.cli.common import State, emit, format_option, pass_state
+from tracker.cli.inputs import FilePath, one_line, write_output
+from tracker.cli.inputs import contract_key as contract_key_option
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -24,9 +26,9 @@ def calendar_group() -> None:
 
 
 @calendar_group.command("export")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="File (default: stdout).")
-@click.option("--owner", help="Only the contracts this person owns (email).")
-@click.option("--contract", "contract_key", metavar="KEY", help="Only this contract.")
+@click.option("-o", "--output", type=FilePath(dir_okay=False), help="File (default: stdout).")
+@click.option("--owner", callback=one_line, help="Only the contracts this person owns (email).")
+@click.option("--contract", "contract_key", metavar="KEY", callback=contract_key_option, help="Only this contract.")
 @pass_state
 def export(state: State, output: str | None, owner: str | None, contract_key: str | None) -> None:
     """Write the iCalendar file: every open deadline from 30 days back to 2 years ahead (configurable)."""
@@ -37,9 +39,7 @@ def export(state: State, output: str | None, owner: str | None, contract_key: st
     if output is None:
         click.echo(built.body, nl=False)  # bytes go to the binary stream: CRLF line ends kept
         return
-    from pathlib import Path
-
-    Path(output).write_bytes(built.body)
+    write_output(output, built.body)
     click.echo(f"Wrote {built.count} event{'s' if built.count != 1 else ''} to {output}.", err=True)
 
 
@@ -50,8 +50,8 @@ def feed() -> None:
 
 @feed.command("add")
 @click.argument("name")
-@click.option("--owner", help="Only the contracts this person owns (email).")
-@click.option("--contract", "contract_key", metavar="KEY", help="Only this contract.")
+@click.option("--owner", callback=one_line, help="Only the contracts this person owns (email).")
+@click.option("--contract", "contract_key", metavar="KEY", callback=contract_key_option, help="Only this contract.")
 @pass_state
 def feed_add(state: State, name: str, owner: str | None, contract_key: str | None) -> None:
     """Create feed NAME and print its secret URL (shown once; only a hash is stored)."""
@@ -59,9 +59,10 @@ def feed_add(state: State, name: str, owner: str | None, contract_key: str | Non
 
     with state.session() as session:
         added = add_feed(session, state.context(), name, owner=owner, contract_key=contract_key)
-    click.echo(added.url)
+    click.echo(added.url)  # stdout holds the URL alone, for scripts
     click.echo(f"Feed {name!r} added: store this URL now; it is not shown again. "
                "Subscribe to it in your calendar app while `tracker serve` runs.", err=True)
+    click.echo(f"As a link that opens the calendar app's subscription dialog: {added.webcal_url}", err=True)
 
 
 @feed.command("list")
@@ -97,9 +98,20 @@ def feed_revoke(state: State, name: str) -> None:
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
               help="Port to bind (0 picks a free one).")
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="Worker threads.")
+@click.option("--channel-timeout", default=30, show_default=True, type=click.IntRange(1, 3600), metavar="SECONDS",
+              help="Close a connection idle (or stalled mid-request) this long.")
+@click.option("--connection-limit", default=500, show_default=True, type=click.IntRange(1, 900),
+              help="Open connections at most; more wait to be accepted.")
+@click.option("--cache-mb", default=64, show_default=True, type=click.IntRange(0, 65536), metavar="MIB",
+              help="Memory for built feeds (one version per feed); 0 builds every uncached request.")
 @pass_state
-def serve(state: State, host: str, port: int, threads: int) -> None:
-    """Serve subscription feeds over HTTP (GET /feeds/<token>.ics, GET /healthz) until SIGTERM or Ctrl-C."""
+def serve(
+    state: State, host: str, port: int, threads: int, channel_timeout: int, connection_limit: int, cache_mb: int,
+) -> None:
+    """Serve subscription feeds over HTTP (GET /feeds/<token>.ics, GET /healthz) until SIGTERM or Ctrl-C.
+
+    Put a buffering reverse proxy (nginx, Caddy) in front of it before exposing it beyond loopback.
+    """
     import logging
 
     from tracker.web import FeedApp, create_server, serve_until_stopped
@@ -128,11 +140,17 @@ def serve(state: State, host: str, port: int, threads: int) -> None:
         logger.setLevel(logging.INFO)
         logger.propagate = False
     try:
-        server = create_server(FeedApp(engine, settings, today), host, port, threads)
+        app = FeedApp(engine, settings, today, cache_bytes=cache_mb * 1024 * 1024)
+        server = create_server(app, host, port, threads, channel_timeout=channel_timeout,
+                               connection_limit=connection_limit)
     except OSError as exc:
         from tracker.errors import OperationalError
 
         raise OperationalError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    except ValueError:  # waitress: a host that is no address or name this machine can resolve
+        from tracker.errors import InvalidInput
+
+        raise InvalidInput.field("--host", host, "an address or host name to listen on, e.g. 127.0.0.1") from None
     bound = f"http://{_url_host(server.effective_host)}:{server.effective_port}"
     click.echo(f"Serving calendar feeds on {bound} (GET /feeds/<token>.ics, GET /healthz); "
                "stop with Ctrl-C or SIGTERM.")

@@ -14,7 +14,7 @@ def init(state: State) -> None:
     from tracker.store import schema as db
     from tracker.store.engine import mask_url
 
-    engine = state.engine(migrate=False)
+    engine = state.engine(migrate=False, create=True)
     with database_errors(state.db_url):
         before, after = db.upgrade(engine)
     verb = "created" if before is None else ("already up to date" if before == after else f"upgraded from {before}")
@@ -35,12 +35,17 @@ def db_group() -> None:
 def db_current(state: State) -> None:
     """Show the schema revision of the database and whether it is the newest."""
     from tracker.store import schema as db
-    from tracker.store.engine import mask_url
+    from tracker.store.engine import NoSchema, mask_url
 
     engine = state.engine(migrate=False)
-    with database_errors(state.db_url):
-        current = db.current_revision(engine)
+    try:
+        with database_errors(state.db_url):
+            current, tables = db.inspect_schema(engine)
+    except NoSchema:  # a missing SQLite file: as empty as it gets (and it stays missing)
+        current, tables = None, []
     head = db.head_revision(engine)
+    if current is None and tables:
+        raise db.foreign_schema(state.db_url, tables)
     if current is None:
         click.echo(f"{mask_url(state.db_url)}: empty (run `tracker init`); newest schema is {head}.")
     else:
@@ -60,7 +65,7 @@ def db_upgrade(state: State, revision: str) -> None:
     """Upgrade the schema to REVISION (default: the newest). Back up the database first."""
     from tracker.store import schema as db
 
-    engine = state.engine(migrate=False)
+    engine = state.engine(migrate=False, create=True)
     with database_errors(state.db_url):
         before, after = db.upgrade(engine, revision)
     click.echo(f"Schema {before or 'empty'} -> {after}.")

@@ -10,6 +10,8 @@ from tracker.cli.common import State, database_errors, emit, pass_state, print_t
 from tracker.errors import InvalidInput, OperationalError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
     from pathlib import Path
 
     from tracker.services.notify.channels import Channels
@@ -41,6 +43,13 @@ def _channels(state: State) -> Channels:
     from tracker.services.notify.channels import load_channels
 
     return load_channels(state.settings)
+
+
+def _lease_clock(state: State) -> Callable[[], datetime] | None:
+    """The simulated clock for leases under ``--today``/``--now``; None: leases run on the database's clock."""
+    if state.today_option or state.now_option:
+        return lambda: state.now
+    return None
 
 
 def _print_pass(report: PassReport, fmt: str) -> None:
@@ -104,7 +113,8 @@ def notify(state: State, dry_run: bool, fmt: str) -> None:
         click.echo(NOTHING_CONFIGURED.format(config=state.config_path))
         return
     with database_errors(state.db_url):
-        report = passes.run_pass(engine, state.context(), channels, clock=lambda: state.now)
+        report = passes.run_pass(engine, state.context(), channels, clock=lambda: state.now,
+                                 lease_clock=_lease_clock(state))
     _print_pass(report, fmt)
     if not report.ok:
         raise click.exceptions.Exit(1)
@@ -114,8 +124,11 @@ def notify(state: State, dry_run: bool, fmt: str) -> None:
 @click.option("--interval", type=click.IntRange(min=1), default=300, show_default=True, metavar="SECONDS",
               help="Seconds between passes.")
 @click.option("--once", is_flag=True, help="Run one pass and exit (like notify).")
+@click.option("--shutdown-grace", type=click.FloatRange(min=0), default=10, show_default=True, metavar="SECONDS",
+              help="After SIGTERM/SIGINT, how long the current pass goes on claiming deliveries; the rest wait "
+                   "for the next run.")
 @pass_state
-def run(state: State, interval: int, once: bool) -> None:
+def run(state: State, interval: int, once: bool, shutdown_grace: float) -> None:
     """The scheduler loop: a notify pass every --interval seconds; stops cleanly on SIGTERM/SIGINT."""
     from datetime import UTC, datetime
 
@@ -130,16 +143,28 @@ def run(state: State, interval: int, once: bool) -> None:
     def one_pass() -> None:
         if state.today_option is None:
             state.__dict__.pop("today", None)  # a long-running loop follows the calendar
+        started = datetime.now(UTC)  # the heartbeat is real time, also in a simulation
         try:
             with database_errors(state.db_url):
-                report = passes.run_pass(engine, state.context(), channels, clock=lambda: state.now)
+                report = passes.run_pass(engine, state.context(), channels, clock=lambda: state.now,
+                                         lease_clock=_lease_clock(state), keep_claiming=scheduler.in_time)
+                # /healthz and `tracker status` read this: a stopped scheduler shows instead of going silent.
+                status.record_pass(engine, "run", worker, started, datetime.now(UTC), True)
         except OperationalError as exc:  # the database may come back: report and try again next time
             click.secho(f"{datetime.now(UTC).isoformat(timespec='seconds')} pass failed: {exc}", fg="red", err=True)
+            with suppress(Exception):  # the database may be what failed; the missing heartbeat then says so
+                status.record_pass(engine, "run", worker, started, datetime.now(UTC), False, str(exc)[:200])
             return
         click.echo(f"{datetime.now(UTC).isoformat(timespec='seconds')} ", nl=False)
         _print_pass(report, "table")
 
-    scheduler = Scheduler(one_pass, interval)
+    from contextlib import suppress
+
+    from tracker.services import status
+    from tracker.services.notify.outbox import default_worker
+
+    worker = default_worker()
+    scheduler = Scheduler(one_pass, interval, grace=shutdown_grace)
     if not once:
         click.echo(f"tracker run: a pass every {interval} s; stop with Ctrl-C or SIGTERM.")
     scheduler.run(once=once)
@@ -148,7 +173,7 @@ def run(state: State, interval: int, once: bool) -> None:
 
 
 @click.command("deliveries")
-@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1, max=10_000), default=50, show_default=True)
 @click.option("--status", help="Only deliveries with this status: pending, sending, sent, failed, dead, superseded.")
 @_format()
 @pass_state

@@ -12,12 +12,13 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from tracker.domain.checks import KEY_MAX
 from tracker.domain.kinds import DERIVED_KINDS
 from tracker.errors import InvalidInput
 
 UID_DOMAIN = "tracker"
-KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
-KEY_EXPECTED = "a slug of lower-case letters, digits, '-', '_' or '.' (at most 80)"
+KEY_PATTERN = re.compile(rf"^[a-z0-9][a-z0-9._-]{{0,{KEY_MAX - 1}}}$")
+KEY_EXPECTED = f"a slug of lower-case letters, digits, '-', '_' or '.' (at most {KEY_MAX})"
 ID_EXPECTED = "an obligation id such as acme-ai-support/2 or acme-ai-support/2@2026-12-05 (see `tracker show`)"
 
 

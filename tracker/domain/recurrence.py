@@ -27,6 +27,10 @@ class Recurrence:
 
 
 _SIMPLE_KEYS = {"FREQ", "INTERVAL", "COUNT", "UNTIL", "WKST"}
+# Obligations fall on dates: parts that pick a time of day would make several occurrences a day.
+_TIME_KEYS = ("BYHOUR", "BYMINUTE", "BYSECOND")
+# The most dates one expansion may produce: a century of daily dates fits; a runaway window does not.
+MAX_DATES = 100_000
 
 
 @lru_cache(maxsize=1024)
@@ -48,6 +52,7 @@ class _RulePlan(NamedTuple):
     parts: Mapping[str, str]
     until: date | None  # the rule's own UNTIL
     months: int | None  # the step of a plain MONTHLY/YEARLY rule (computed anchored on its start), else None
+    period: int | None  # days after which a DAILY/WEEKLY rule without COUNT repeats itself, else None
 
 
 @lru_cache(maxsize=1024)
@@ -60,7 +65,10 @@ def _rule_plan(rule: str) -> _RulePlan:
     until = _parse_until(parts["UNTIL"]) if "UNTIL" in parts else None
     freq = parts.get("FREQ")
     simple = freq in ("MONTHLY", "YEARLY") and set(parts) <= _SIMPLE_KEYS
-    return _RulePlan(parts, until, interval * (12 if freq == "YEARLY" else 1) if simple else None)
+    # DAILY and WEEKLY rules repeat every ``interval`` days or weeks whatever their BY-parts, so dateutil
+    # can start from a whole number of periods after ``start`` (COUNT counts from the start: not those).
+    days = {"DAILY": interval, "WEEKLY": 7 * interval}.get(freq or "") if "COUNT" not in parts else None
+    return _RulePlan(parts, until, interval * (12 if freq == "YEARLY" else 1) if simple else None, days)
 
 
 def _parse_until(value: str) -> date:
@@ -79,8 +87,13 @@ def validate_rrule(rule: str, start: date, field: str = "every") -> str:
             raise InvalidInput.field(field, rule, "a daily, weekly, monthly or yearly RRULE (FREQ=DAILY at most)")
         if not 1 <= int(parts.get("INTERVAL", "1")) <= 1_000 or not 1 <= int(parts.get("COUNT", "1")) <= 100_000:
             raise InvalidInput.field(field, rule, "an RRULE with INTERVAL from 1 to 1000 and COUNT from 1 to 100000")
+        if timed := [key for key in _TIME_KEYS if key in parts]:
+            raise InvalidInput.field(field, rule, f"an RRULE of whole days, at most one occurrence a day, without "
+                                     f"{', '.join(timed)} (obligations fall on dates, not times)")
         normal = ";".join(f"{k}={v}" for k, v in parts.items())
         first = recurrence_dates(normal, start, None, start, date.max - timedelta(days=400), limit=1)
+        if first and _several_a_day(normal, start):
+            raise InvalidInput.field(field, rule, "an RRULE with at most one occurrence a day")
     except InvalidInput:
         raise
     except (ValueError, TypeError, KeyError, OverflowError) as exc:
@@ -90,6 +103,12 @@ def validate_rrule(rule: str, start: date, field: str = "every") -> str:
     return normal
 
 
+def _several_a_day(rule: str, start: date, sample: int = 64) -> bool:
+    """True when the rule's first ``sample`` instants (as dateutil expands them) put two on one day."""
+    days = [moment.date() for _, moment in zip(range(sample), _rrule(rule, start), strict=False)]
+    return len(days) != len(set(days))
+
+
 def recurrence_dates(
     rule: str, start: date, until: date | None, window_start: date, window_end: date, limit: int | None = None
 ) -> list[date]:
@@ -97,6 +116,8 @@ def recurrence_dates(
 
     Plain MONTHLY/YEARLY rules (no BY-parts) are computed anchored on ``start`` (start + i × interval),
     so a rule starting on the 31st falls on the last day of shorter months instead of skipping them.
+    The work is bounded by the window, not by how long ago the rule started, and a window holding more
+    than :data:`MAX_DATES` dates is an error naming the rule, never a list that exhausts memory.
     """
     plan = _rule_plan(rule)
     parts = plan.parts
@@ -116,25 +137,42 @@ def recurrence_dates(
             if day > stop:
                 break
             if day >= window_start:
+                _check_size(dates, rule, window_start, window_end)
                 dates.append(day)
                 if limit is not None and len(dates) >= limit:
                     break
             i += 1
         return dates
     body = ";".join(f"{k}={v}" for k, v in parts.items() if k != "UNTIL" or until is None)
-    recur = _rrule(body, start)
+    anchor = start
+    if plan.period is not None and window_start > start:
+        # dateutil walks from its start: begin at the last whole period before the window instead of
+        # walking a century of dates (the same dates fall in the window either way).
+        anchor = start + timedelta(days=(window_start - start).days // plan.period * plan.period)
+    recur = _rrule(body, anchor)
     lo = datetime.combine(max(window_start, start), datetime.min.time())
-    hi = datetime.combine(stop, datetime.min.time())
+    hi = datetime.combine(stop, datetime.max.time())  # the whole last day, times of day included
     found: list[date] = []
     for moment in recur.xafter(lo, inc=True) if hasattr(recur, "xafter") else recur:
         if moment < lo:
             continue
         if moment > hi:
             break
+        if found and found[-1] == moment.date():
+            continue  # a rule stored before sub-daily parts were refused: one occurrence a day
+        _check_size(found, rule, window_start, window_end)
         found.append(moment.date())
         if limit is not None and len(found) >= limit:
             break
     return found
+
+
+def _check_size(found: list[date], rule: str, window_start: date, window_end: date) -> None:
+    """Refuse to produce more than :data:`MAX_DATES` dates for one window."""
+    if len(found) >= MAX_DATES:
+        raise InvalidInput.field(
+            "every", rule, f"a rule with at most {MAX_DATES:,} dates between {window_start.isoformat()} and "
+            f"{window_end.isoformat()} (ask for a shorter period)")
 
 
 @lru_cache(maxsize=1024)

@@ -14,11 +14,15 @@ Stages:
 Catch-up rule: per occurrence and channel only the most advanced stage reached is sent, and only if no
 stage at least as advanced was recorded for that channel, so a contract entered late gets one reminder
 and a skipped day does not produce a burst.
+
+One reminder per obligation and channel in a pass (:func:`plan_obligation`): only the most urgent open
+occurrence is reminded (overdue first, then the nearest due), so a daily rule that started a year ago
+or a monthly contract with a long notice period sends one reminder, not one per occurrence.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -102,6 +106,24 @@ def overdue_on(due: date, n: int, every: Duration) -> date:
     return shift(due + ONE_DAY, every, n - 1)
 
 
+def overdue_reached(due: date, today: date, every: Duration) -> int:
+    """The number of the latest overdue stage reached on ``today`` (0: none yet).
+
+    Days and weeks are counted in one step, so a deadline missed decades ago costs no more than one
+    missed yesterday; months and years (at most twelve a year) are walked.
+    """
+    first = due + ONE_DAY
+    if today < first:
+        return 0
+    if every.unit in ("days", "weeks"):
+        step = every.amount * (7 if every.unit == "weeks" else 1)
+        return (today - first).days // step + 1
+    n = 1
+    while overdue_on(due, n + 1, every) <= today:
+        n += 1
+    return n
+
+
 def reached_stage(target: Target, today: date, policy: Policy) -> Stage | None:
     """The most advanced reminder stage ``target`` has reached on ``today`` (None: none yet)."""
     if target.acked or not target.leads:
@@ -115,9 +137,7 @@ def reached_stage(target: Target, today: date, policy: Policy) -> Stage | None:
         return Stage(f"lead:{lead}", target.due - timedelta(days=lead), lead <= policy.escalate_within_days)
     if target.derived:
         return None  # a derived deadline that passed has lapsed: nothing left to do in time
-    n = 1
-    while overdue_on(target.due, n + 1, policy.overdue_every) <= today:
-        n += 1
+    n = overdue_reached(target.due, today, policy.overdue_every)
     return Stage(f"overdue:{n}", overdue_on(target.due, n, policy.overdue_every), True)
 
 
@@ -130,10 +150,7 @@ def next_stage_on(target: Target, today: date, policy: Policy) -> date | None:
         return min(ahead)
     if target.derived:
         return None
-    n = 1
-    while (day := overdue_on(target.due, n, policy.overdue_every)) <= today:
-        n += 1
-    return day
+    return overdue_on(target.due, overdue_reached(target.due, today, policy.overdue_every) + 1, policy.overdue_every)
 
 
 def channels_for(target: Target, escalate: bool, policy: Policy) -> list[str]:
@@ -156,14 +173,15 @@ def superseded(stage: str, recorded: Iterable[str]) -> bool:
 
 
 def plan_target(
-    target: Target, today: date, recorded: Mapping[str, set[str]], policy: Policy
+    target: Target, today: date, recorded: Mapping[str, set[str]], policy: Policy, remind: bool = True,
 ) -> Plan:
     """Plan one occurrence: its most advanced unsent stage per channel, plus a breach alert once.
 
     ``recorded`` maps each channel to the stages that already have a delivery row for this occurrence.
+    With ``remind`` false only the breach alert is planned (a more urgent occurrence is being reminded).
     """
     deliveries: list[Planned] = []
-    stage = reached_stage(target, today, policy)
+    stage = reached_stage(target, today, policy) if remind else None
     if stage is not None:
         for channel in channels_for(target, stage.escalate, policy):
             if not superseded(stage.name, recorded.get(channel, set())):
@@ -174,6 +192,33 @@ def plan_target(
             if "breach" not in recorded.get(channel, set()):
                 deliveries.append(Planned(target, breach, channel))
     return Plan(deliveries, next_stage_on(target, today, policy))
+
+
+def urgency(target: Target, today: date) -> tuple[bool, int]:
+    """Sort key, most urgent first: overdue occurrences (the latest first), then the nearest due."""
+    return target.due >= today, abs((target.due - today).days)
+
+
+def plan_obligation(
+    targets: Sequence[Target], today: date, recorded: Mapping[str, Mapping[str, set[str]]], policy: Policy,
+) -> Plan:
+    """Plan one obligation's open occurrences: at most one reminder per channel in a pass.
+
+    Only the most urgent occurrence that has reached a stage (and is not acknowledged) is reminded, so a
+    catch-up never replays history and several deadlines inside the lead window never arrive together;
+    a later occurrence gets its most advanced stage once it is the most urgent. Breach alerts go out for
+    every target that carries one. ``recorded`` maps occurrence key → channel → recorded stages.
+    """
+    chosen = next((t for t in sorted(targets, key=lambda t: urgency(t, today))
+                   if reached_stage(t, today, policy) is not None), None)
+    deliveries: list[Planned] = []
+    next_days: list[date] = []
+    for target in targets:
+        plan = plan_target(target, today, recorded.get(target.occurrence, {}), policy, remind=target is chosen)
+        deliveries += plan.deliveries
+        if plan.next_on is not None:
+            next_days.append(plan.next_on)
+    return Plan(deliveries, min(next_days, default=None))
 
 
 def parse_lead_days(value: Any, field_name: str = "lead") -> tuple[int, ...]:

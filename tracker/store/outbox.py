@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 from sqlmodel import select as select_rows
@@ -71,8 +71,14 @@ def supersede(session: Session, ids: list[int], reason: str) -> None:
 
 
 def claim_due(session: Session, worker: str, now: datetime, lease: timedelta, email: bool, tags: bool,
-              limit: int) -> list[int]:
-    """Lease up to ``limit`` due rows (pending or failed whose time has come, or expired leases) to ``worker``."""
+              limit: int, lease_clock: datetime | None = None) -> list[int]:
+    """Lease up to ``limit`` due rows (pending or failed whose time has come, or expired leases) to ``worker``.
+
+    Retry times are compared with ``now`` (the pass's clock, which set them). Leases are measured on the
+    database's clock, so a scheduler whose own clock runs fast cannot take over a claim that is still
+    live; a simulation (``--today``/``--now``) passes its simulated instant as ``lease_clock`` instead, so
+    a lease taken on a simulated day has expired when the simulation moves on a day.
+    """
     table = delivery_table()
     kinds = []
     if email:
@@ -81,9 +87,12 @@ def claim_due(session: Session, worker: str, now: datetime, lease: timedelta, em
         kinds.append(table.c.channel.like("tag:%"))
     if not kinds:
         return []
+    dialect = session.connection().dialect.name
+    clock_now: Any = lease_clock if lease_clock is not None else database_now(dialect)
+    lease_until: Any = lease_clock + lease if lease_clock is not None else database_now(dialect, lease)
     due = or_(
         and_(table.c.status.in_(("pending", "failed")), table.c.next_attempt_at <= now),
-        and_(table.c.status == "sending", table.c.lease_until < now),
+        and_(table.c.status == "sending", table.c.lease_until < clock_now),
     )
     candidates = (
         select(table.c.id).where(due, or_(*kinds)).order_by(table.c.id).limit(limit)
@@ -91,9 +100,22 @@ def claim_due(session: Session, worker: str, now: datetime, lease: timedelta, em
     )
     return [r[0] for r in session.connection().execute(
         update(table).where(table.c.id.in_(candidates.scalar_subquery()))
-        .values(status="sending", claimed_by=worker, lease_until=now + lease)
+        .values(status="sending", claimed_by=worker, lease_until=lease_until)
         .returning(table.c.id)
     )]
+
+
+def database_now(dialect: str, plus: timedelta = timedelta(0)) -> Any:
+    """The database's current instant (plus ``plus``) as SQL, comparable with a UTCDateTime column.
+
+    PostgreSQL: ``now()``, a timestamptz. SQLite has no date type: UTCDateTime stores UTC as text
+    (``YYYY-MM-DD HH:MM:SS.ffffff``), and ``strftime(…, 'now')`` gives UTC text in the same order, so
+    the two compare correctly as strings (to the millisecond).
+    """
+    if dialect == "postgresql":
+        return func.now() + plus if plus else func.now()
+    modifiers = [f"{plus.total_seconds():+f} seconds"] if plus else []
+    return func.strftime("%Y-%m-%d %H:%M:%f", "now", *modifiers)
 
 
 def with_rows(session: Session, ids: list[int]) -> list[Claimed]:
@@ -136,6 +158,30 @@ def existing(session: Session, obligation_ids: list[int], kinds: tuple[str, ...]
         if since is not None:
             query = query.where(col(Delivery.due) >= since)
         found += list(session.exec(query).all())
+    return found
+
+
+def recorded_for(session: Session, pairs: Iterable[tuple[int, str]], kinds: tuple[str, ...]) -> list[Delivery]:
+    """Rows of these kinds recorded for these (obligation id, occurrence key) pairs, whatever their status."""
+    wanted = set(pairs)
+    found: list[Delivery] = []
+    for batch in chunked(sorted(wanted)):
+        ids = {obligation_id for obligation_id, _ in batch}
+        keys = {key for _, key in batch}
+        found += [row for row in session.exec(select_rows(Delivery).where(
+            col(Delivery.obligation_id).in_(ids), col(Delivery.occurrence).in_(keys), col(Delivery.kind).in_(kinds),
+        )).all() if (row.obligation_id, row.occurrence) in wanted]
+    return found
+
+
+def queued(session: Session, obligation_ids: list[int], kinds: tuple[str, ...]) -> list[Delivery]:
+    """Rows of these kinds still waiting to be sent (pending, or failed and due for a retry)."""
+    found: list[Delivery] = []
+    for batch in chunked(obligation_ids):
+        found += list(session.exec(select_rows(Delivery).where(
+            col(Delivery.obligation_id).in_(batch), col(Delivery.kind).in_(kinds),
+            col(Delivery.status).in_(("pending", "failed")),
+        )).all())
     return found
 
 

@@ -10,7 +10,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from tracker.errors import InvalidInput, OperationalError
-from tracker.store.engine import mask_url
+from tracker.store.engine import mask_url, no_schema, use_wal
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -73,13 +73,31 @@ def newest_revision() -> str | None:
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The schema's revision, or None for an empty database."""
+    """The schema's revision, or None for a database without the tracker's schema (empty or foreign)."""
+    return inspect_schema(engine)[0]
+
+
+def inspect_schema(engine: Engine) -> tuple[str | None, list[str]]:
+    """(the schema's revision or None, the other tables in the default schema): one read, no write lock."""
     from sqlalchemy import inspect, text
 
-    with engine.connect() as connection:
-        if not inspect(connection).has_table("alembic_version"):
-            return None
-        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    from tracker.store.engine import read_connection
+
+    with read_connection(engine) as connection:
+        tables = inspect(connection).get_table_names()
+        if "alembic_version" not in tables:
+            return None, sorted(tables)
+        revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return revision, [name for name in tables if name != "alembic_version"]
+
+
+def foreign_schema(url: str, tables: list[str]) -> OperationalError:
+    """The error for a database holding another application's tables: the tracker touches none of them."""
+    shown = ", ".join(tables[:5]) + (f" and {len(tables) - 5} more" if len(tables) > 5 else "")
+    return OperationalError(
+        f"database {mask_url(url)} holds a foreign schema (tables {shown}, no tracker schema): "
+        "it is not a tracker database; point --db or TRACKER_DB at a tracker database or a new one"
+    )
 
 
 def known_revision(engine: Engine, revision: str) -> bool:
@@ -107,9 +125,12 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
 
     if revision != "head" and not known_revision(engine, revision):
         raise InvalidInput.field("REVISION", revision, "a revision listed by `tracker db history`, or head")
-    before = current_revision(engine)
+    before, tables = inspect_schema(engine)
+    if before is None and tables:
+        raise foreign_schema(engine.url.render_as_string(hide_password=False), tables)
     if before is not None and not known_revision(engine, before):
         raise newer_schema(engine.url.render_as_string(hide_password=False), before, head_revision(engine))
+    use_wal(engine)
     command.upgrade(_alembic_config(engine), revision)
     after = current_revision(engine)
     assert after is not None
@@ -127,10 +148,19 @@ def migration_history(engine: Engine) -> list[tuple[str, str | None, str]]:
     ]
 
 
-def ensure_current(engine: Engine, url: str) -> None:
-    """Migrate an empty database; refuse one older or newer than this tracker, with what to do about it."""
-    current = current_revision(engine)
+def ensure_current(engine: Engine, url: str, create: bool = False) -> None:
+    """Check that the database is at this tracker's schema: refuse one older or newer, with what to do.
+
+    A database without the schema is refused too (one with other tables as a foreign schema), unless
+    ``create``: then an empty one is migrated to the newest schema. Only `tracker init`, `tracker db
+    upgrade` and the demo's scratch database create, so a mistyped URL never turns into an empty ledger.
+    """
+    current, tables = inspect_schema(engine)
     if current is None:
+        if tables:
+            raise foreign_schema(url, tables)
+        if not create:
+            raise no_schema(url)
         upgrade(engine)
     elif current == newest_revision():
         pass  # the common case, answered without importing Alembic

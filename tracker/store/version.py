@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import String, cast, func, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import String, cast, func, select
 from sqlmodel import Session
 
 from tracker.store.tables import Event
@@ -28,10 +27,3 @@ def ledger_version(session: Session) -> tuple[Any, ...]:
         event_id, snapshot = session.execute(select(newest, cast(func.pg_current_snapshot(), String))).one()
         return str(event_id), snapshot
     return (str(session.execute(select(newest)).scalar()),)
-
-
-def database_answers(engine: Engine) -> bool:
-    """Whether the database answers a trivial query (the health check)."""
-    with engine.connect() as connection:
-        connection.execute(text("SELECT 1"))
-    return True

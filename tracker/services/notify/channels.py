@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 from tracker.domain.settings import Settings
-from tracker.errors import ConfigError, Problem
+from tracker.errors import ConfigError, InvalidInput, Problem
 from tracker.services.notify.masking import mask_reason, mask_unloadable, private_url
 
 DEFAULT_TAG = "default"
@@ -37,14 +37,14 @@ class Channels:
     tags: dict[str, list[str]] = field(default_factory=dict)  # tag → masked URLs
     untagged: list[str] = field(default_factory=list)
     escalation_tag: str = DEFAULT_ESCALATION_TAG
-    timeout: float = 0  # seconds for one whole Apprise call; 0: the services' own limits
+    timeout: float = 30  # seconds a service may take to connect and to answer ([alerts] timeout)
 
     @property
     def configured(self) -> bool:
         return self.email_url is not None or self.apprise is not None
 
     def skip_reason(self, channel: str) -> str | None:
-        """Why a channel cannot be used in this pass (None: usable). Unknown explicit tags are errors."""
+        """Why a channel cannot be used in this pass (None: usable); see :meth:`undefined` for mistyped tags."""
         if channel.startswith("email:"):
             return None if self.email_url else "email not configured (set [email] url)"
         tag = channel.removeprefix("tag:")
@@ -53,6 +53,19 @@ class Channels:
         if tag not in self.tags:
             return f"no Apprise URL tagged {tag!r}"
         return None
+
+    def undefined(self, channel: str) -> bool:
+        """True for a tag a contract names that the loaded Apprise configuration does not define.
+
+        The implicit ``default`` and escalation tags are never undefined: a missing one is skipped.
+        """
+        tag = channel.removeprefix("tag:")
+        return (channel.startswith("tag:") and self.apprise is not None and tag not in self.tags
+                and not self.implicit(tag))
+
+    def undefined_reason(self, tag: str) -> str:
+        """The error recorded for a delivery routed to a tag the configuration does not define."""
+        return f"no Apprise URL tagged {tag!r} in {self.config_path} ({tag_list(self.tags)})"
 
     def implicit(self, tag: str) -> bool:
         """Tags a contract routes to without naming them: a missing one is skipped, not an error."""
@@ -83,11 +96,14 @@ class Channels:
                     ok = self._send_email(channel.removeprefix("email:"), subject, body, attachment)
                 else:
                     tag = channel.removeprefix("tag:")
-                    if self.apprise is None or tag not in self.tags:
+                    if self.apprise is None:
                         return f"no Apprise URL tagged {tag!r}"
+                    if tag not in self.tags:
+                        return self.undefined_reason(tag)
+                    # No whole-call ``timeout``: Apprise would abandon a service still sending, and a message
+                    # recorded as failed that then arrives is sent again (the per-service timeouts bound it).
                     result = self.apprise.notify(
                         body=body, title=subject, tag=tag, body_format=apprise.NotifyFormat.MARKDOWN,
-                        **({"timeout": self.timeout} if self.timeout else {}),
                     )
                     ok = bool(result)
             except Exception as exc:  # a plugin crash is a failed delivery, not a crashed pass
@@ -109,6 +125,7 @@ class Channels:
         sender = apprise.Apprise()
         if not sender.add(self.email_url_for(address)):
             return False
+        with_timeouts(sender[0], self.timeout)
         fmt = apprise.NotifyFormat.HTML if self.email_html else apprise.NotifyFormat.TEXT
         if attachment is None:
             return bool(sender.notify(body=body, title=subject, body_format=fmt))
@@ -128,7 +145,7 @@ def load_channels(settings: Settings) -> Channels:
     """
     import apprise
 
-    channels = Channels(escalation_tag=settings.escalation_tag)
+    channels = Channels(escalation_tag=settings.escalation_tag, timeout=settings.alert_timeout)
     problems: list[Problem] = []
     if settings.email_url:
         probe = apprise.Apprise()
@@ -147,6 +164,8 @@ def load_channels(settings: Settings) -> Channels:
     if settings.apprise_config is not None:
         channels.config_path = settings.apprise_config
         channels.apprise, channels.tags, channels.untagged = _load_apprise_config(settings.apprise_config, problems)
+        for server in channels.apprise or ():
+            with_timeouts(server, settings.alert_timeout)
         explicit = settings.escalation_tag != DEFAULT_ESCALATION_TAG
         if channels.apprise is not None and explicit and settings.escalation_tag not in channels.tags:
             problems.append(Problem("alerts.escalation_tag", settings.escalation_tag,
@@ -154,6 +173,41 @@ def load_channels(settings: Settings) -> Channels:
     if problems:
         raise ConfigError(problems)
     return channels
+
+
+def with_timeouts(server: Any, seconds: float) -> Any:
+    """Give an Apprise service ``seconds`` to connect and to answer, unless its URL sets ``cto``/``rto``.
+
+    Apprise's own read timeout is 4 s: a service that accepts a message and answers after that would be
+    recorded as failed, retried, and receive the message again. A URL's own values are kept.
+    """
+    kind = type(server)
+    if server.socket_connect_timeout == kind.socket_connect_timeout:
+        server.socket_connect_timeout = float(seconds)
+    if server.socket_read_timeout == kind.socket_read_timeout:
+        server.socket_read_timeout = float(seconds)
+    return server
+
+
+def check_routes(settings: Settings, routes: dict[str, list[str]]) -> None:
+    """Reject contracts routed to Apprise tags the configuration does not define (at entry, exit 2).
+
+    ``routes`` maps a contract key to its ``notify`` tags. Without ``[alerts] apprise_config`` every tag is
+    accepted (channels may be set up later); the implicit ``default`` and escalation tags always are.
+    The configuration is only read when some contract names tags.
+    """
+    if settings.apprise_config is None or not any(routes.values()):
+        return
+    problems: list[Problem] = []
+    channels = Channels(escalation_tag=settings.escalation_tag, config_path=settings.apprise_config)
+    channels.apprise, channels.tags, channels.untagged = _load_apprise_config(settings.apprise_config, problems)
+    if problems:
+        raise ConfigError(problems)
+    expected = f"an Apprise tag defined in {settings.apprise_config} ({tag_list(channels.tags)})"
+    undefined = [Problem("notify", tag, expected, f"contract {key}")
+                 for key, tags in routes.items() for tag in tags if channels.undefined(f"tag:{tag}")]
+    if undefined:
+        raise InvalidInput(undefined)
 
 
 def _sender(url: str, server: Any) -> str:
@@ -193,17 +247,18 @@ def _load_apprise_config(path: Path, problems: list[Problem]) -> tuple[Any, dict
         if match:
             url = mask_unloadable(match.group(1))
             where = match.group(2).strip().rstrip(".")
-            message = f"{path}: cannot load URL {url}{' (' + where + ')' if where else ''}"
+            message = f"cannot load URL {url}{' (' + where + ')' if where else ''}"
             reason = mask_reason(reason)
-            problems.append(Problem(label, message, f"a URL Apprise can load{': ' + reason if reason else ''}"))
+            problems.append(Problem(label, message, f"a URL Apprise can load{': ' + reason if reason else ''}",
+                                    str(path)))
         else:
-            problems.append(Problem(label, f"{path}: {mask_unloadable(error)}", "a configuration Apprise can load"))
+            problems.append(Problem(label, mask_unloadable(error), "a configuration Apprise can load", str(path)))
     if not errors and not servers:
         problems.append(Problem(label, str(path), "an Apprise configuration with at least one URL"))
     expected = _count_urls(path)
     if not errors and expected is not None and expected != len(servers):
-        problems.append(Problem(label, f"{path}: {expected} URLs, {len(servers)} loaded",
-                                "every URL to load: " + mask_reason("; ".join(warnings)[:300])))
+        problems.append(Problem(label, f"{expected} URLs, {len(servers)} loaded",
+                                "every URL to load: " + mask_reason("; ".join(warnings)[:300]), str(path)))
     apobj = apprise.Apprise()
     tags: dict[str, list[str]] = defaultdict(list)
     untagged: list[str] = []

@@ -48,9 +48,12 @@ def default_worker() -> str:
 
 def claim(
     engine: Engine, channels: Channels, worker: str, now: datetime, lease: timedelta = LEASE, *,
-    today: date | None = None, dropped: list[dict[str, Any]] | None = None,
+    today: date | None = None, dropped: list[dict[str, Any]] | None = None, lease_clock: datetime | None = None,
 ) -> list[outbox_rows.Claimed]:
     """Claim due rows for this worker in one statement (FOR UPDATE SKIP LOCKED on PostgreSQL).
+
+    Leases run on the database's clock unless a simulation hands in its ``lease_clock``
+    (:func:`tracker.store.outbox.claim_due`).
 
     A claimed reminder or breach alert whose occurrence is no longer open on ``today`` (settled, waived,
     lapsed, acknowledged for the obligation's current revision, or its contract archived) is not sent: it
@@ -58,7 +61,7 @@ def claim(
     Invites and cancellations always go out. Claims again until a row is left to send or none is due.
     """
     while True:
-        claimed, skipped = _claim_once(engine, channels, worker, now, lease, today or now.date())
+        claimed, skipped = _claim_once(engine, channels, worker, now, lease, today or now.date(), lease_clock)
         if dropped is not None:
             dropped += skipped
         if claimed or not skipped:
@@ -67,10 +70,11 @@ def claim(
 
 def _claim_once(
     engine: Engine, channels: Channels, worker: str, now: datetime, lease: timedelta, today: date,
+    lease_clock: datetime | None,
 ) -> tuple[list[outbox_rows.Claimed], list[dict[str, Any]]]:
     with outbox_rows.transaction(engine) as session:
         ids = outbox_rows.claim_due(session, worker, now, lease, bool(channels.email_url),
-                                    channels.apprise is not None, CLAIM_BATCH)
+                                    channels.apprise is not None, CLAIM_BATCH, lease_clock)
         if not ids:
             return [], []
         rows = outbox_rows.with_rows(session, ids)

@@ -24,9 +24,12 @@ A pass (:func:`run_pass`) runs in short transactions:
 Exactly once, and the one duplicate window: a crash before the send leaves the row ``pending`` or
 ``sending``; it is sent by a later pass (a ``sending`` row once its lease expires), so nothing is lost.
 A crash *after* the channel accepted the message but *before* step 4 commits leaves the row ``sending``
-too; when its lease expires it is sent again. That is the only way a message is delivered twice, and at
-most once more per crash: no channel offers a transaction the database could join. A tag that routes
-to several Apprise URLs is one channel: if one of its URLs fails, the retry goes to all of them.
+too; when its lease expires it is sent again, at most once more per crash: no channel offers a
+transaction the database could join. The second window is a timeout after acceptance: a service that
+takes the message but answers later than its timeout (``[alerts] timeout``, 30 s unless a URL sets
+``cto``/``rto``) is marked failed and retried, so it receives the message again. Leases run on the
+database's clock (a fast scheduler clock cannot take over a live claim). A tag that routes to several
+Apprise URLs is one channel: if one of its URLs fails, the retry goes to all of them.
 """
 
 from __future__ import annotations
@@ -90,8 +93,14 @@ def run_pass(
     engine: Engine, ctx: Context, channels: Channels, *, renderer: Renderer | None = None,
     worker: str | None = None, clock: Callable[[], datetime] | None = None,
     backoff_base: timedelta = BACKOFF_BASE, lease: timedelta = LEASE,
+    lease_clock: Callable[[], datetime] | None = None, keep_claiming: Callable[[], bool] | None = None,
 ) -> PassReport:
-    """One scheduler pass: plan and record deliveries, then claim, send and mark them (module docstring)."""
+    """One scheduler pass: plan and record deliveries, then claim, send and mark them (module docstring).
+
+    ``lease_clock`` is for simulations only (leases otherwise run on the database's clock); once
+    ``keep_claiming`` answers False (a shutdown deadline passed) no more rows are claimed: the row in
+    flight is marked, and the rest stay due for the next pass.
+    """
     renderer = renderer or Renderer(ctx.settings)
     worker = worker or default_worker()
     clock = clock or (lambda: ctx.now)
@@ -107,10 +116,11 @@ def run_pass(
             "next_attempt_at": now, "created_at": now,
         } for o in planner.outgoing], outbox_rows.DELIVERY_KEY)
         if planner.supersede:
-            outbox_rows.supersede(session, planner.supersede, "a more advanced reminder replaced it")
+            outbox_rows.supersede(session, planner.supersede, "a newer reminder for this obligation replaced it")
     report.created, report.skipped = planner.outgoing, planner.report_skips
-    while True:
-        claimed = claim(engine, channels, worker, clock(), lease, today=ctx.today, dropped=report.superseded)
+    while keep_claiming is None or keep_claiming():
+        claimed = claim(engine, channels, worker, clock(), lease, today=ctx.today, dropped=report.superseded,
+                        lease_clock=lease_clock() if lease_clock is not None else None)
         if not claimed:
             break
         for row, obligation, contract in claimed:

@@ -15,17 +15,18 @@ from tracker.domain import reminders
 from tracker.domain.ids import term_of_key
 from tracker.domain.kinds import kind_of
 from tracker.domain.occurrences import Occurrence
+from tracker.domain.reminders import ONE_DAY
 from tracker.domain.settings import Settings
-from tracker.errors import ConfigError, Problem
 from tracker.services.context import Context
 from tracker.services.events import record_event
 from tracker.services.ics import horizon
-from tracker.services.notify.channels import Channels, tag_list
-from tracker.services.occurrences import between, first_after, first_open, open_between, refresh
+from tracker.services.notify.channels import Channels
+from tracker.services.occurrences import between, first_after, first_open, is_open, open_between, refresh
 from tracker.services.wording import Rendered, Renderer, message_context, occurrence_ref
 from tracker.store import Session
 from tracker.store import obligations as obligation_rows
 from tracker.store import outbox as outbox_rows
+from tracker.store.obligations import StateMap
 from tracker.store.tables import Contract, Delivery, Obligation, OccurrenceState
 
 
@@ -62,39 +63,40 @@ class Planner:
         self.session, self.ctx, self.renderer, self.channels = session, ctx, renderer, channels
         self.policy = _policy(ctx.settings)
         self.report_skips: Counter[str] = Counter()
-        self.problems: list[Problem] = []
         self.outgoing: list[Outgoing] = []
         self.supersede: list[int] = []
-        self._cache: dict[tuple[int, str, str, bool], Rendered] = {}
+        self._cache: dict[tuple[int, str, str, bool, bool], Rendered] = {}
 
-    def usable(self, contract: Contract, channel: str) -> bool:
-        if self.channels is None:  # a dry run without channels: show everything
-            return True
+    def usable(self, channel: str) -> bool:
+        """Whether to queue a delivery on ``channel``; the ones skipped are counted by reason.
+
+        A tag the Apprise configuration does not define is queued all the same: it fails at send time with
+        the reason in ``last_error``, so one mistyped tag fails only its contract's deliveries (and a fixed
+        configuration delivers them on retry) instead of stopping every reminder.
+        """
+        if self.channels is None or self.channels.undefined(channel):
+            return True  # None: a dry run without channels shows everything
         reason = self.channels.skip_reason(channel)
         if reason is None:
             return True
-        tag = channel.removeprefix("tag:")
-        if (channel.startswith("tag:") and self.channels.apprise is not None and tag not in self.channels.tags
-                and not self.channels.implicit(tag)):
-            self.problems.append(Problem(
-                "notify", tag, f"an Apprise tag defined in {self.channels.config_path} "
-                f"({tag_list(self.channels.tags)})", f"contract {contract.key}"))
         self.report_skips[reason] += 1
         return False
 
     def render(self, contract: Contract, obligation: Obligation, occurrence: Occurrence,
-               state: OccurrenceState | None, stage: str, kind: str, escalated: bool) -> Rendered:
+               state: OccurrenceState | None, stage: str, kind: str, escalated: bool, update: bool = False) -> Rendered:
         assert obligation.id is not None
-        key = (obligation.id, occurrence.key, stage, escalated)
+        key = (obligation.id, occurrence.key, stage, escalated, update)
         if key not in self._cache:
-            context = message_context(contract, obligation, occurrence, state, stage, escalated, self.ctx.today)
+            today = self.ctx.today_for(contract.timezone)  # "in 3 days" counts from the contract's own day
+            context = message_context(contract, obligation, occurrence, state, stage, escalated, today, update)
             self._cache[key] = self.renderer.message(kind, context)
         return self._cache[key]
 
     def add(self, contract: Contract, obligation: Obligation, occurrence: Occurrence,
-            state: OccurrenceState | None, stage: str, kind: str, channel: str, escalated: bool) -> None:
+            state: OccurrenceState | None, stage: str, kind: str, channel: str, escalated: bool,
+            update: bool = False) -> None:
         assert obligation.id is not None
-        rendered = self.render(contract, obligation, occurrence, state, stage, kind, escalated)
+        rendered = self.render(contract, obligation, occurrence, state, stage, kind, escalated, update)
         email = channel.startswith("email:")
         html = self.channels.email_html if self.channels is not None else True
         body = (rendered.html if html else rendered.text) if email else rendered.chat
@@ -107,54 +109,63 @@ class Planner:
         return outbox_rows.existing(self.session, obligation_ids, kinds, since)
 
     def reminders(self) -> None:
-        """Reminders and breach alerts for obligations whose ``next_remind_on`` has come."""
-        today = self.ctx.today
-        rows = outbox_rows.due_for_reminders(self.session, today)
+        """Reminders and breach alerts for obligations whose ``next_remind_on`` has come.
+
+        Per obligation and channel at most one reminder, for the most urgent open occurrence
+        (:func:`tracker.domain.reminders.plan_obligation`); what is read is bounded by what is due.
+        """
+        # A contract in a zone ahead of the settings' may already be on the next day: look one day further,
+        # then plan each obligation on its contract's own day (its stages fire on that day, not ours).
+        rows = outbox_rows.due_for_reminders(self.session, self.ctx.today + ONE_DAY)
         ids = [o.id for o, _ in rows if o.id is not None]
         states = obligation_rows.states_for(self.session, ids)
-        since = min((o.next_due for o, _ in rows if o.next_due), default=None)
-        recorded: dict[tuple[int, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-        active: dict[tuple[int, str, str], list[Delivery]] = defaultdict(list)
-        for row in self.existing(ids, ("reminder", "breach"), since):
-            recorded[(row.obligation_id, row.occurrence)][row.channel].add(row.stage)
-            if row.status in ("pending", "failed"):
-                active[(row.obligation_id, row.occurrence, row.channel)].append(row)
+        work: list[tuple[Obligation, Contract, tuple[int, ...], date, list[Occurrence], date]] = []
         for obligation, contract in rows:
             assert obligation.id is not None
+            today = self.ctx.today_for(contract.timezone)
+            if obligation.next_remind_on is not None and obligation.next_remind_on > today:
+                continue  # not yet that day where the contract is
             if not kind_of(obligation.kind).reminders:
                 obligation.next_remind_on = None
                 self.session.add(obligation)
                 continue
             leads = self.ctx.settings.lead_days_for(obligation.kind, obligation.lead)
             until = today + timedelta(days=max(leads, default=0))
-            occurrences = open_between(contract, obligation, states, today, until)
+            occurrences = reminder_candidates(contract, obligation, states, today, until)
             if obligation.breach and not occurrences:
                 # A breach is alerted at the first pass after it is recorded, however far ahead the deadline
                 # is; the occurrence's lead-day reminders still come on their own days (next_stage_on).
                 ahead = first_open(contract, obligation, states, today, start=until + timedelta(days=1))
                 occurrences = [ahead] if ahead else []
-            next_days: list[date] = []
-            for index, occurrence in enumerate(occurrences):
-                state = states.get((obligation.id, occurrence.key))
-                target = reminders.Target(
-                    obligation.id, occurrence.key, occurrence.due, obligation.kind, obligation.derived, leads,
-                    contract.owner, contract.backup_owner, tuple(contract.notify),
-                    acked=state is not None and state.acked_revision == obligation.revision,
-                    breach=obligation.breach if index == 0 else None,
-                )
-                result = reminders.plan_target(target, today, recorded[(obligation.id, occurrence.key)], self.policy)
-                if result.next_on:
-                    next_days.append(result.next_on)
-                for planned in result.deliveries:
-                    if not self.usable(contract, planned.channel):
-                        continue
-                    self.add(contract, obligation, occurrence, state, planned.stage.name, planned.stage.kind,
-                             planned.channel, planned.stage.escalate)
-                    rank = reminders.stage_rank(planned.stage.name)
-                    for old in active[(obligation.id, occurrence.key, planned.channel)]:
-                        old_rank = reminders.stage_rank(old.stage)
-                        if rank is not None and old_rank is not None and old_rank < rank and old.id is not None:
-                            self.supersede.append(old.id)
+            work.append((obligation, contract, leads, until, occurrences, today))
+        kinds = ("reminder", "breach")
+        pairs = {(o.id, occ.key) for o, _, _, _, occs, _ in work for occ in occs if o.id is not None}
+        recorded: dict[int, dict[str, dict[str, set[str]]]] = defaultdict(
+            lambda: defaultdict(lambda: defaultdict(set)))
+        for row in outbox_rows.recorded_for(self.session, pairs, kinds):
+            recorded[row.obligation_id][row.occurrence][row.channel].add(row.stage)
+        waiting: dict[tuple[int, str], list[Delivery]] = defaultdict(list)  # queued rows per obligation, channel
+        for row in outbox_rows.queued(self.session, [o.id for o, *_ in work if o.id is not None], kinds):
+            waiting[(row.obligation_id, row.channel)].append(row)
+        for obligation, contract, leads, until, occurrences, today in work:
+            assert obligation.id is not None
+            by_key = {occurrence.key: occurrence for occurrence in occurrences}
+            targets = [reminders.Target(
+                obligation.id, occurrence.key, occurrence.due, obligation.kind, obligation.derived, leads,
+                contract.owner, contract.backup_owner, tuple(contract.notify),
+                acked=(state := states.get((obligation.id, occurrence.key))) is not None
+                and state.acked_revision == obligation.revision,
+                breach=obligation.breach if index == 0 else None,
+            ) for index, occurrence in enumerate(occurrences)]
+            result = reminders.plan_obligation(targets, today, recorded[obligation.id], self.policy)
+            next_days = [result.next_on] if result.next_on else []
+            for planned in result.deliveries:
+                if not self.usable(planned.channel):
+                    continue
+                occurrence = by_key[planned.target.occurrence]
+                self.add(contract, obligation, occurrence, states.get((obligation.id, occurrence.key)),
+                         planned.stage.name, planned.stage.kind, planned.channel, planned.stage.escalate)
+                self.supersede += replaced(planned, waiting[(obligation.id, planned.channel)])
             later = first_after(contract, obligation, until + timedelta(days=1), today)
             if later:
                 next_days.append(later.due - timedelta(days=max(leads, default=0)))
@@ -201,10 +212,12 @@ class Planner:
             for occurrence in upcoming[:1]:  # the next deadline; later ones are invited when they come next
                 open_keys.add((obligation.id, occurrence.key))
                 stage = f"invite:{obligation.revision}"
-                if stage in stages[(obligation.id, occurrence.key, channel)] or not self.usable(contract, channel):
+                if stage in stages[(obligation.id, occurrence.key, channel)] or not self.usable(channel):
                     continue
+                # An update only for someone who already has this deadline in their calendar.
+                update = any(s.startswith("invite:") for s in stages[(obligation.id, occurrence.key, channel)])
                 self.add(contract, obligation, occurrence, states.get((obligation.id, occurrence.key)), stage,
-                         "invite", channel, False)
+                         "invite", channel, False, update=update)
             # Look again the day after this deadline passes, or when the next one comes into view.
             if upcoming:
                 obligation.invite_on = upcoming[0].due + timedelta(days=1)
@@ -234,11 +247,58 @@ class Planner:
             done = cancelled.get(key)
             if still_open or (done is not None and int(done.stage.partition(":")[2]) >= latest):
                 continue
-            if not self.usable(contract, row.channel):
+            if not self.usable(row.channel):
                 continue
             occurrence = occurrence_for(contract, obligation, newest.occurrence, newest.due)
             stage = f"cancel:{max(obligation.revision, latest)}"
             self.add(contract, obligation, occurrence, None, stage, "cancel", row.channel, False)
+
+
+def reminder_candidates(
+    contract: Contract, obligation: Obligation, states: StateMap, today: date, until: date,
+) -> list[Occurrence]:
+    """The open occurrences a reminder can be about: the most recent overdue one, then those due by ``until``.
+
+    A recurrence's older overdue occurrences are not looked at (only the most urgent one is reminded), so
+    the work is bounded by the lead window, not by how far back the rule starts: the search goes back
+    from yesterday in widening windows, no further than the earliest open occurrence (``next_due``).
+    """
+    if contract.archived or obligation.derived or not obligation.every:
+        return open_between(contract, obligation, states, today, until)  # a term's deadlines, or one date
+    assert obligation.id is not None
+
+    def still_open(occurrence: Occurrence) -> bool:
+        return is_open(obligation, occurrence, states.get((obligation.id or 0, occurrence.key)), today)
+
+    ahead = [o for o in between(contract, obligation, today, until) if still_open(o)]
+    floor, high, span = obligation.next_due, today - ONE_DAY, timedelta(days=31)
+    while floor is not None and high >= floor:
+        low = max(floor, high - span)
+        behind = [o for o in between(contract, obligation, low, high) if still_open(o)]
+        if behind:
+            return [behind[-1], *ahead]
+        high, span = low - ONE_DAY, span * 2
+    return ahead
+
+
+def replaced(planned: reminders.Planned, waiting: list[Delivery]) -> list[int]:
+    """Queued reminders on the same obligation and channel that a newly planned reminder makes stale.
+
+    Another occurrence's reminder (one per obligation and channel at a time), or a less advanced stage
+    of the same occurrence: sending them after the new one would be stale news, and a channel that was
+    down for a week would otherwise receive a week of retries at once.
+    """
+    rank = reminders.stage_rank(planned.stage.name)
+    if rank is None:
+        return []
+    stale = []
+    for row in waiting:
+        old_rank = reminders.stage_rank(row.stage)
+        if old_rank is None or row.id is None:
+            continue
+        if row.occurrence != planned.target.occurrence or old_rank < rank:
+            stale.append(row.id)
+    return stale
 
 
 def occurrence_for(contract: Contract, obligation: Obligation, key: str, due: date) -> Occurrence:
@@ -250,12 +310,10 @@ def occurrence_for(contract: Contract, obligation: Obligation, key: str, due: da
 
 
 def plan_pass(session: Session, ctx: Context, renderer: Renderer, channels: Channels | None) -> Planner:
-    """Plan a pass in ``session`` (the caller commits or rolls back). Unknown tags raise ConfigError."""
+    """Plan a pass in ``session`` (the caller commits or rolls back)."""
     planner = Planner(session, ctx, renderer, channels)
     planner.reminders()
     planner.invites()
-    if planner.problems:
-        raise ConfigError(list(dict.fromkeys(planner.problems)))
     return planner
 
 
