@@ -30,7 +30,9 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
+# Appended, not prepended: `bench` is found in the source tree while `tracker` stays the installed package
+# (a non-editable install's tracker/ has its migrations and templates; the source tree's does not).
+sys.path.append(str(HERE.parent))
 
 from bench import generate  # noqa: E402
 
@@ -363,13 +365,14 @@ def write_config(root: Path, port: int) -> Path:
 
 
 def bench_notify_quiet(ws: Workspace, size: int, repeat: int, config: Path) -> dict[str, Any]:
-    from tracker.config import load_settings
-
-    from tracker import db, delivery
+    from tracker.domain.settings import parse_settings
+    from tracker.services.notify import passes as delivery
+    from tracker.services.notify.channels import load_channels
+    from tracker.store import engine as db
 
     path = ws.copy("quiet", size, f"quiet-pass-{size}.db")
-    settings = load_settings(config)
-    channels = delivery.load_channels(settings)
+    settings = parse_settings(config.read_text(encoding="utf-8"), config)
+    channels = load_channels(settings)
     engine = db.make_engine(sqlite_url(path))
     reports: list[Any] = []
 

@@ -190,7 +190,7 @@ def test_horizon_keeps_recent_history_only(sample_tracker: Tracker) -> None:
 def test_filters(sample_tracker: Tracker) -> None:
     carol = events(export(sample_tracker, "--owner", "carol@example.com"))
     prefixes = {uid.split("/")[0] for uid in carol}
-    assert prefixes == {"globex-crm", "initech-voice-pilot", "polyglot-translate"}
+    assert prefixes == {"globex-crm", "initech-voice-pilot", "polyglot-translate", "zendo-helpdesk"}
     one = events(export(sample_tracker, "--contract", "globex-crm"))
     assert one and all(uid.startswith("globex-crm/") for uid in one)
 

@@ -20,6 +20,7 @@ def add(tracker: Tracker, *args: str) -> str:
     match = URL.match(result.stdout.strip())
     assert match, result.stdout
     assert "not shown again" in result.stderr
+    assert f"webcal://{result.stdout.strip().split('://', 1)[1]}" in result.stderr  # the same URL as webcal://
     return match.group(1)
 
 

@@ -135,6 +135,19 @@ def test_invites_are_updated_when_the_deadline_changes_and_cancelled_when_settle
     assert kinds.count("invite_sent") >= 3
 
 
+def test_the_first_invite_a_person_receives_never_says_updated(
+    tracker: Tracker, tmp_path: Path, smtp: SMTPServer, http: HTTPServer,
+) -> None:
+    acme_only(tracker, tmp_path, "2026-09-01")
+    tracker.ok("edit", "acme-ai-support", "--notice", "60 days", today="2026-09-01")  # revision 2, nothing sent yet
+    tracker.config = write_config(tmp_path, smtp, http)
+    tracker.ok("notify", today="2026-09-02")
+    invites = [m for m in smtp.to("alice@example.com") if m.attachments() and "Notice deadline" in m.subject]
+    assert len(invites) == 1 and not invites[0].subject.startswith("Updated: ")
+    assert "A deadline for your calendar" in (invites[0].part("text/html") or invites[0].part("text/plain") or "")
+    assert "SEQUENCE:2" in invites[0].attachments()["invite.ics"].decode()  # the calendar still sees revision 2
+
+
 def test_a_failing_channel_is_retried_on_the_next_pass_without_holding_back_the_others(
     alerting: Tracker, smtp: SMTPServer, http: HTTPServer,
 ) -> None:

@@ -24,7 +24,7 @@ CONTEXT = {
                    "USD 120,000.00.",
     "progress": None, "command": "tracker notice acme-ai-support --sent-on 2026-12-23",
     "ack_command": "tracker ack acme-ai-support/notice_deadline@T2", "breach": None, "today": "2026-12-23",
-    "invite": {"method": "REQUEST", "sequence": 1},
+    "invite": {"method": "REQUEST", "sequence": 1, "is_update": False},
 }
 
 
@@ -41,7 +41,8 @@ def test_a_reminder_says_what_when_consequence_and_command_in_every_form() -> No
     assert message.text.startswith("ESCALATION:")
     # HTML is autoescaped; chat and text are not HTML and keep the characters.
     assert "AI &lt;support&gt; &amp; more" in message.html and "<support>" not in message.html
-    assert "AI <support> & more" in message.chat and "AI <support> & more" in message.text
+    # Chat escapes user text for Markdown (Apprise turns \< into Slack's &lt;); the text e-mail shows it as is.
+    assert "AI \\<support\\> & more" in message.chat and "AI <support> & more" in message.text
 
 
 def test_progress_is_shown_for_counted_obligations() -> None:
@@ -54,9 +55,12 @@ def test_progress_is_shown_for_counted_obligations() -> None:
 def test_invite_and_cancellation_subjects() -> None:
     renderer = Renderer(Settings())
     assert renderer.message("invite", CONTEXT).subject.startswith("Notice deadline – Acme AI")
-    updated = {**CONTEXT, "invite": {"method": "REQUEST", "sequence": 2}}
+    updated = {**CONTEXT, "invite": {"method": "REQUEST", "sequence": 2, "is_update": True}}
     assert renderer.message("invite", updated).subject.startswith("Updated: Notice deadline")
-    cancel = renderer.message("cancel", {**CONTEXT, "invite": {"method": "CANCEL", "sequence": 3}})
+    # A first invite at revision 2 (the contract was edited before it went out) is no update to its reader.
+    first = {**CONTEXT, "invite": {"method": "REQUEST", "sequence": 2, "is_update": False}}
+    assert renderer.message("invite", first).subject.startswith("Notice deadline")
+    cancel = renderer.message("cancel", {**CONTEXT, "invite": {"method": "CANCEL", "sequence": 3, "is_update": True}})
     assert cancel.subject.startswith("Cancelled: ") and "no longer needs your attention" in cancel.text
 
 
@@ -79,8 +83,9 @@ def test_money_formats_amounts_with_the_currency() -> None:
 def test_the_demo_shows_rendered_reminders(sqlite_tracker: Tracker) -> None:
     out = sqlite_tracker.ok("demo")
     section = out.split("Reminders a notify pass would send on 2026-11-21")[1]
-    assert "[chat → tag:procurement]  Due in 11 days: Notice deadline – Northwind CRM AI" in section
-    assert "If no notice is sent by 2026-12-02, the contract renews on 2027-02-01 for 12 months at USD 84,000.00." \
+    # The sample's nearest notice deadline: the monthly helpdesk plan with 30 days' notice.
+    assert "[chat → tag:default]  Due in 10 days: Notice deadline – Zendo, AI helpdesk, Team plan (monthly)" in section
+    assert "If no notice is sent by 2026-12-01, the contract renews on 2027-01-01 for 1 month at USD 1,200.00." \
         in section
-    assert "Subject: Due in 11 days: Notice deadline – Northwind CRM AI" in section
-    assert "tracker notice northwind-crm-ai --sent-on 2026-11-21" in section
+    assert "Subject: Due in 10 days: Notice deadline – Zendo" in section
+    assert "tracker notice zendo-helpdesk --sent-on 2026-11-21" in section

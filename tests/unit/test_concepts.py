@@ -77,7 +77,8 @@ def test_consequences_say_what_happens_per_kind() -> None:
     assert consequence(notice) == ("If no notice is sent by 2026-12-24, the contract renews on 2027-03-26 "
                                    "for 12 months at USD 120,000.00.")
     invoice = Deadline("invoice", "vendor", due, "Acme AI", clause="§4.1")
-    assert consequence(invoice).startswith("Acme AI is late with the invoice if it has not arrived by 2026-12-24 (§4.1)")
+    assert consequence(invoice).startswith(
+        "Acme AI is late with the invoice if it has not arrived by 2026-12-24 (§4.1)")
     assert "out of compliance" in consequence(Deadline("custom", "us", due, "Acme AI"))
 
 

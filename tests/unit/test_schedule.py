@@ -889,6 +889,57 @@ def test_cached_rule_plans_and_calendars_give_the_same_occurrences(
     assert occurrences(schedule, *window) == first  # now from the cached plan, rule and calendar
     calendar = BusinessCalendar(holidays)  # a new calendar: nothing memoised
     nominal = recurrence_dates(rule, start, None, window[0] - timedelta(days=10), window[1] + timedelta(days=10))
-    expected = sorted({Occurrence(calendar.roll(n, roll), n, n.isoformat()) for n in nominal})
-    assert first == [o for o in expected if window[0] <= o.due <= window[1]]
+    rolled = sorted({Occurrence(calendar.roll(n, roll), n, n.isoformat()) for n in nominal})
+    expected: dict[date, Occurrence] = {}
+    for occurrence in rolled:  # dates rolled onto one due date are one occurrence: the first of them
+        expected.setdefault(occurrence.due, occurrence)
+    assert first == [o for o in expected.values() if window[0] <= o.due <= window[1]]
     assert business_calendar(holidays) is business_calendar(holidays)
+
+
+# --- sub-daily rules and bounded expansion (issue 11) ----------------------------------------------
+
+
+@pytest.mark.parametrize("rule", [
+    "FREQ=DAILY;BYHOUR=9,17",
+    "FREQ=DAILY;BYMINUTE=0,30",
+    "FREQ=WEEKLY;BYDAY=MO;BYSECOND=1,2",
+    "FREQ=DAILY;BYHOUR=9",  # one a day, but a time of day is not a date
+])
+def test_validate_rrule_rejects_times_of_day(rule: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        validate_rrule(rule, date(2025, 1, 1))
+    assert str(caught.value).startswith("every: ") and "at most one occurrence a day" in str(caught.value)
+
+
+def test_a_stored_sub_daily_rule_still_gives_one_date_a_day() -> None:
+    got = recurrence_dates("FREQ=DAILY;BYHOUR=1,2", date(2026, 1, 1), None, date(2026, 1, 1), date(2026, 1, 3))
+    assert got == [date(2026, 1, 1), date(2026, 1, 2), date(2026, 1, 3)]
+
+
+def test_a_window_with_too_many_dates_is_an_error_not_a_huge_list() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        recurrence_dates("FREQ=DAILY", date(1900, 1, 1), None, date(1900, 1, 1), date(2199, 12, 31))
+    assert str(caught.value).startswith("every: 'FREQ=DAILY' is invalid") and "100,000 dates" in str(caught.value)
+    # A century of daily dates is still fine.
+    assert len(recurrence_dates("FREQ=DAILY", date(1900, 1, 1), None, date(1900, 1, 1), date(1999, 12, 31))) == 36524
+
+
+@PROPS
+@given(
+    st.sampled_from(["FREQ=DAILY", "FREQ=DAILY;INTERVAL=3", "FREQ=DAILY;BYDAY=MO,FR", "FREQ=DAILY;BYMONTHDAY=1,15",
+                     "FREQ=WEEKLY", "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH", "FREQ=WEEKLY;INTERVAL=3;WKST=SU;BYDAY=SU,MO",
+                     "FREQ=DAILY;INTERVAL=5;BYMONTH=2"]),
+    st.dates(min_value=date(1900, 1, 1), max_value=date(2020, 12, 31)),
+    st.integers(0, 60_000),
+    st.integers(0, 400),
+)
+def test_rules_that_started_long_ago_give_the_dates_dateutil_gives(
+    rule: str, start: date, offset: int, length: int,
+) -> None:
+    lo = start + timedelta(days=offset)
+    hi = lo + timedelta(days=length)
+    reference = rrulestr(f"RRULE:{rule}", dtstart=datetime.combine(start, datetime.min.time()))
+    expected = [d.date() for d in reference.between(datetime.combine(lo, datetime.min.time()),
+                                                    datetime.combine(hi, datetime.min.time()), inc=True)]
+    assert recurrence_dates(rule, start, None, lo, hi) == expected

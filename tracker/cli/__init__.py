@@ -6,6 +6,7 @@ import click
 
 from tracker import __version__
 from tracker.cli.common import State, TrackerGroup
+from tracker.cli.inputs import one_line
 
 
 @click.group(cls=TrackerGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -15,23 +16,39 @@ from tracker.cli.common import State, TrackerGroup
               help="Settings file (TOML) [env TRACKER_CONFIG; default: tracker.toml in your config directory].")
 @click.option("--today", "today", envvar="TRACKER_TODAY", metavar="YYYY-MM-DD",
               help="As-of date for every command: timelines, reminders, simulations [env TRACKER_TODAY].")
-@click.option("--actor", envvar="TRACKER_ACTOR", metavar="NAME",
+@click.option("--now", "now", envvar="TRACKER_NOW", metavar="INSTANT",
+              help="The instant every command sees, ISO 8601 (e.g. 2026-11-21T09:00:00Z) [env TRACKER_NOW].")
+@click.option("--actor", envvar="TRACKER_ACTOR", metavar="NAME", callback=one_line,
               help="Who is recorded in the ledger for changes [env TRACKER_ACTOR; default: your OS user].")
 @click.version_option(__version__, prog_name="tracker")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, config: str | None, today: str | None, actor: str | None) -> None:
+def cli(
+    ctx: click.Context, db: str | None, config: str | None, today: str | None, now: str | None, actor: str | None,
+) -> None:
     """Contract obligations tracker: notice windows, renewals, invoices and vendor promises, with alerts.
 
     Enter or import contracts, see every computed deadline with `tracker upcoming`, subscribe a calendar
     to a feed, and let `tracker run` warn owners on Slack or email before each deadline.
     """
-    ctx.obj = State(db_option=db, config_option=config, today_option=today, actor_option=actor)
+    ctx.obj = State(db_option=db, config_option=config, today_option=today, actor_option=actor, now_option=now)
 
 
 def _register() -> None:
-    from tracker.cli import calendar, contracts, database, demo, notify, obligations, timeline
+    from tracker.cli import (
+        calendar,
+        contracts,
+        database,
+        demo,
+        notify,
+        obligations,
+        renewal,
+        spend,
+        status,
+        timeline,
+        usage,
+    )
 
-    for module in (contracts, timeline, obligations, calendar, notify, database, demo):
+    for module in (contracts, timeline, obligations, spend, renewal, usage, calendar, notify, database, demo, status):
         for command in module.COMMANDS:
             cli.add_command(command)
     from importlib import import_module

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from tracker.cli.common import State, parse_day, pass_state
+from tracker.cli.inputs import contract_key, count
 
 
 def _today_or(state: State, value: str | None, name: str) -> date:
@@ -32,7 +33,7 @@ def obligation() -> None:
 
 
 @obligation.command("add")
-@click.argument("key")
+@click.argument("key", callback=contract_key)
 @click.option("--kind", required=True, help="invoice, payment, model_change, rollback_window, training, …")
 @click.option("--title", required=True)
 @click.option("--owed-by", type=click.Choice(["us", "vendor"]), default="us", show_default=True)
@@ -54,7 +55,10 @@ def obligation_add(state: State, key: str, **options: Any) -> None:
     spec = parse_obligation({k: v for k, v in options.items() if v is not None})
     with state.session() as session:
         added = add_obligation(session, key, spec, state.context())
-    click.echo(f"Added {added.id}: {added.title}" + (f", next due {added.next_due}." if added.next_due else "."))
+    from tracker.domain.checks import visible
+
+    click.echo(visible(f"Added {added.id}: {added.title}" + (f", next due {added.next_due}." if added.next_due
+                                                              else ".")))
 
 
 def _settle_command(status: str) -> click.Command:
@@ -64,8 +68,10 @@ def _settle_command(status: str) -> click.Command:
     @click.option("--note", help="A note for the ledger.")
     @pass_state
     def command(state: State, obligation_id: str, on: str | None, note: str | None) -> None:
+        from tracker.domain.checks import checked_note
         from tracker.services.obligations import settle
 
+        note = checked_note(note)
         day = _today_or(state, on, "--on")
         word = "done" if status == "done" else "waived"
         with state.session() as session:
@@ -85,14 +91,16 @@ obligation.add_command(_settle_command("waive"))
 
 @obligation.command("record")
 @click.argument("obligation_id", metavar="ID")
-@click.option("--count", type=int, default=1, show_default=True, help="How many were delivered.")
+@click.option("--count", type=int, default=1, show_default=True, callback=count, help="How many were delivered.")
 @click.option("--on", "on", help="When (default: today).")
 @click.option("--note", help="A note for the ledger, e.g. 'Session 2: admins'.")
 @pass_state
 def obligation_record(state: State, obligation_id: str, count: int, on: str | None, note: str | None) -> None:
     """Record progress on a counted obligation (e.g. one of 3 trainings delivered)."""
+    from tracker.domain.checks import checked_note
     from tracker.services.obligations import record_progress
 
+    note = checked_note(note)
     day = _today_or(state, on, "--on")
     with state.session() as session:
         counted = record_progress(session, obligation_id, count, day, note, state.context())

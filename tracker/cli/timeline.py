@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from tracker.cli.common import State, emit, format_option, pass_state, print_table
+from tracker.cli.inputs import contract_key, one_line
 from tracker.errors import InvalidInput
 
 UPCOMING_COLUMNS = [
@@ -32,7 +33,7 @@ def describe_dates(view: Any) -> None:
 
 
 @click.command("list")
-@click.option("--owner", help="Only contracts this person owns.")
+@click.option("--owner", callback=one_line, help="Only contracts this person owns.")
 @click.option("--all", "include_archived", is_flag=True, help="Include archived contracts.")
 @format_option()
 @pass_state
@@ -41,12 +42,12 @@ def list_(state: State, owner: str | None, include_archived: bool, fmt: str) -> 
     from tracker.services.timeline import list_contracts
 
     with state.session() as session:
-        rows = list_contracts(session, state.today, owner, include_archived)
+        rows = list_contracts(session, state.today, owner, include_archived, state.context().today_for)
     emit([dict(row) for row in rows], fmt, LIST_COLUMNS)
 
 
 @click.command("show")
-@click.argument("key")
+@click.argument("key", callback=contract_key)
 @format_option()
 @pass_state
 def show(state: State, key: str, fmt: str) -> None:
@@ -55,20 +56,43 @@ def show(state: State, key: str, fmt: str) -> None:
     from tracker.services.timeline import show_contract
 
     with state.session() as session:
-        view = show_contract(session, key, state.today)
+        view = show_contract(session, key, state.today, state.context().today_for)
     if fmt != "table":
         columns = [(k, k) for k in view if k != "obligations"]
         emit(dict(view), fmt, columns)
         return
-    click.echo(f"{view['key']}: {view['vendor']}, {view['title']} [{view['status']}]")
-    click.echo(f"  Owner {view['owner']}" + (f", backup {view['backup_owner']}" if view["backup_owner"] else ""))
+    from tracker.domain.checks import visible
+
+    # Stored text is shown, never executed: escape sequences in a title must not reach the terminal.
+    click.echo(visible(f"{view['key']}: {view['vendor']}, {view['title']} [{view['status']}]"))
+    click.echo(visible(f"  Owner {view['owner']}" + (f", backup {view['backup_owner']}" if view["backup_owner"]
+                                                        else "")))
     if view["value"]:
         from decimal import Decimal
 
         click.echo(f"  Value {format_money(Decimal(view['value']), view['currency'])}")
     describe_dates(view)
-    if view["notice_given_on"]:
-        click.echo(f"  Notice given on {view['notice_given_on']}; the contract ends on {view['ends_on']}.")
+    if view["minimum_commitment_until"]:
+        click.echo(f"  Minimum commitment until {view['minimum_commitment_until']}: its notice deadlines fell "
+                   "before the start.")
+    sent = view["notice_given_on"] or view["termination_sent_on"]
+    if sent:
+        what = "Notice" if view["notice_given_on"] else "Termination notice"
+        renewals = view["renewals_before_end"]
+        more = f"; it renews {len(renewals)} more time(s) first ({', '.join(renewals)})" if renewals else ""
+        click.echo(f"  {what} given on {sent} reached the end on {view['ends_on']}{more}.")
+    from decimal import Decimal
+
+    from tracker.domain.checks import visible
+    from tracker.domain.meters import format_quantity
+
+    for meter in view["meters"]:
+        click.echo(visible(f"  Meter {meter['name']}: {format_quantity(Decimal(meter['used']))} of "
+                           f"{format_quantity(Decimal(meter['limit']))} {meter['unit']} "
+                           f"({meter['percent']}%); {meter['forecast']}."))
+    exit_ = view["earliest_exit"]
+    if exit_["termination"]:
+        click.echo(f"  Terminate for convenience today and it ends on {exit_['termination']['ends_on']}.")
     click.echo("")
     print_table([dict(o) for o in view["obligations"]], [
         ("id", "Id"), ("kind", "Kind"), ("title", "Title"), ("owed_by", "Owed by"), ("next_due", "Next due"),
@@ -78,9 +102,9 @@ def show(state: State, key: str, fmt: str) -> None:
 
 @click.command("upcoming")
 @click.option("--within", default="90d", show_default=True, help="How far ahead, as a duration.")
-@click.option("--owner", help="Only this owner's contracts.")
+@click.option("--owner", callback=one_line, help="Only this owner's contracts.")
 @click.option("--kind", help="Only this kind of obligation.")
-@click.option("--contract", help="Only this contract (key).")
+@click.option("--contract", callback=contract_key, help="Only this contract (key).")
 @format_option()
 @pass_state
 def upcoming(state: State, within: str, owner: str | None, kind: str | None, contract: str | None, fmt: str) -> None:
@@ -98,7 +122,8 @@ def upcoming(state: State, within: str, owner: str | None, kind: str | None, con
     with state.session() as session:
         if contract:
             get_contract(session, contract)
-        rows = timeline(session, state.today, days, Filters(owner=owner, kind=kind, contract=contract))
+        rows = timeline(session, state.today, days, Filters(owner=owner, kind=kind, contract=contract),
+                        state.context().today_for)
     if fmt == "table" and not rows:
         click.echo(f"Nothing due within {within} of {state.today}.")
         return
@@ -106,7 +131,7 @@ def upcoming(state: State, within: str, owner: str | None, kind: str | None, con
 
 
 @click.command("history")
-@click.argument("key")
+@click.argument("key", callback=contract_key)
 @format_option()
 @pass_state
 def history(state: State, key: str, fmt: str) -> None:

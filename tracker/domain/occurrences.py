@@ -48,10 +48,9 @@ def derived_occurrences(terms: Terms, kind: str, start: date, end: date) -> list
     final = final_term_index(terms)
     found: list[Occurrence] = []
     if kind == "term_end":
-        if final is not None:
-            last = term_end(terms, final)
-            if start <= last <= end:
-                found.append(Occurrence(last, last, term_key(final + 1), final + 1))
+        last = final_end(terms)
+        if final is not None and last is not None and start <= last <= end:
+            found.append(Occurrence(last, last, term_key(final + 1), final + 1))
         return found
     if not terms.auto_renew:
         return found
@@ -64,7 +63,8 @@ def derived_occurrences(terms: Terms, kind: str, start: date, end: date) -> list
             due = terms.calendar.roll(nominal, "previous")
             if due > end:
                 break
-            if due >= start:
+            # A deadline before the contract's start cannot be met: that term end is a minimum commitment.
+            if due >= start and nominal >= terms.start:
                 found.append(Occurrence(due, nominal, term_key(k + 1), k + 1))
             k += 1
         return found
@@ -82,11 +82,15 @@ def derived_occurrences(terms: Terms, kind: str, start: date, end: date) -> list
 
 
 def occurrences(
-    schedule: Recurrence, window_start: date, window_end: date, ends_on: date | None = None
+    schedule: Recurrence, window_start: date, window_end: date, ends_on: date | None = None,
+    starts_on: date | None = None,
 ) -> list[Occurrence]:
     """Occurrences of an entered obligation whose (rolled) due dates fall in [window_start, window_end].
 
-    ``ends_on`` is the contract's last day: a recurrence ends with the contract.
+    ``ends_on`` is the contract's last day: a recurrence ends with the contract. ``starts_on`` is its first:
+    a recurrence has no occurrence due before it (a first date rolled back over the start is dropped).
+    Dates that roll onto the same due date (a daily rule's Saturday and Sunday onto Friday) are one
+    occurrence, the first of them.
     """
     calendar = business_calendar(schedule.holidays)
     if schedule.due is not None:
@@ -106,11 +110,18 @@ def occurrences(
     ordered = True  # due dates strictly increasing: already sorted and unique (rolls rarely meet)
     for nominal in recurrence_dates(schedule.every, schedule.start, until, lo, hi):
         due = calendar.roll(nominal, schedule.roll)
+        if starts_on is not None and due < starts_on:
+            continue
         if window_start <= due <= window_end:
             if found and due <= found[-1].due:
                 ordered = False
             found.append(Occurrence(due, nominal, nominal.isoformat()))
-    return found if ordered else sorted(set(found))
+    if ordered:
+        return found
+    first_per_day: dict[date, Occurrence] = {}
+    for occurrence in sorted(found):
+        first_per_day.setdefault(occurrence.due, occurrence)
+    return list(first_per_day.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +138,7 @@ def occurrences_between(schedule: ObligationSchedule, start: date, end: date) ->
     """Occurrences of any obligation (derived or entered) with due dates in [start, end], by date."""
     if schedule.derived or schedule.recurrence is None:
         return derived_occurrences(schedule.terms, schedule.kind, start, end)
-    return occurrences(schedule.recurrence, start, end, final_end(schedule.terms))
+    return occurrences(schedule.recurrence, start, end, final_end(schedule.terms), schedule.terms.start)
 
 
 def is_open(derived: bool, status: str, recurring: bool, state_status: str | None, due: date, today: date) -> bool:
@@ -158,7 +169,7 @@ def first_occurrence(
     last = final_end(schedule.terms)
     if recurrence is not None and recurrence.until is not None:
         last = recurrence.until if last is None else min(last, recurrence.until)
-    stop = today + FAR_AHEAD
+    stop = max(today, schedule.terms.start) + FAR_AHEAD  # a contract dated far ahead is searched from its start
     low = start
     while low <= stop:
         high = low + LOOKAHEAD

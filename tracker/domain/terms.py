@@ -28,6 +28,8 @@ class Terms:
     notice: Duration | None = None
     holidays: str | None = None
     notice_given_on: date | None = None
+    termination_notice: Duration | None = None  # termination for convenience: the notice it takes
+    termination_sent_on: date | None = None  # when notice of termination for convenience was sent
 
     @property
     def calendar(self) -> BusinessCalendar:
@@ -106,15 +108,59 @@ def final_term_index(terms: Terms) -> int | None:
 
 
 def _final_term_index(terms: Terms) -> int | None:
+    regular = _regular_final_index(terms)
+    if terms.termination_sent_on is None:
+        return regular
+    # Termination for convenience ends the contract within the term in which notice was sent.
+    return term_index_on(terms, terms.termination_sent_on, _cap=regular)
+
+
+def _regular_final_index(terms: Terms) -> int | None:
+    """The final term without termination for convenience: no renewal, the renewal cap, or notice given."""
     if not terms.auto_renew:
         return 0
     limit = terms.max_renewals
     if terms.notice_given_on is not None:
-        k = term_index_on(terms, terms.notice_given_on, _cap=limit)
-        while notice_deadline(terms, k) < terms.notice_given_on and (limit is None or k < limit):
-            k += 1
-        return k if limit is None else min(k, limit)
+        return notice_reaches(terms, terms.notice_given_on, limit)
     return limit
+
+
+def notice_reaches(terms: Terms, sent_on: date, limit: int | None = None) -> int:
+    """The index of the term whose end notice of non-renewal sent on ``sent_on`` reaches.
+
+    The first term, from the one containing ``sent_on``, whose notice deadline is on or after ``sent_on``:
+    with a notice longer than a term that may be several terms out.
+    """
+    k = term_index_on(terms, sent_on, _cap=limit)
+    while notice_deadline(terms, k) < sent_on and (limit is None or k < limit):
+        k += 1
+    return k if limit is None else min(k, limit)
+
+
+def termination_end(terms: Terms, sent_on: date) -> date:
+    """The last day of a contract terminated for convenience by notice sent on ``sent_on``.
+
+    ``sent_on + termination_notice``, or the end of the term in which notice was sent if that comes first.
+    """
+    assert terms.termination_notice is not None
+    k = term_index_on(terms, sent_on, _cap=_regular_final_index(terms))
+    return min(shift(sent_on, terms.termination_notice, 1, terms.calendar), term_end(terms, k))
+
+
+def commitment_end(terms: Terms) -> date | None:
+    """The last term end that no notice can stop because its deadline fell before the start, else None.
+
+    "Monthly, 60 days' notice" from 2027-01-01: the first two month ends are a minimum commitment.
+    """
+    if not terms.auto_renew or terms.notice is None:
+        return None
+    final = final_term_index(terms)
+    committed = None
+    k = 0
+    while (final is None or k < final) and raw_notice_deadline(terms, k) < terms.start:
+        committed = term_end(terms, k)
+        k += 1
+    return committed
 
 
 def term_index_on(terms: Terms, day: date, _cap: int | None = -1) -> int:
@@ -145,5 +191,25 @@ def _term_index_on(terms: Terms, day: date, cap: int | None) -> int:
 def final_end(terms: Terms) -> date | None:
     """The contract's last day, or None while it renews indefinitely."""
     k = final_term_index(terms)
-    return None if k is None else term_end(terms, k)
+    if k is None:
+        return None
+    if terms.termination_sent_on is not None:
+        return min(term_end(terms, k), termination_end(terms, terms.termination_sent_on))
+    return term_end(terms, k)
 
+
+def missed_deadline(terms: Terms, today: date) -> tuple[date, date] | None:
+    """(renewal, deadline) when the deadline to stop the next renewal has already passed on ``today``.
+
+    A contract entered late: its current notice window closed before anyone could act on it.
+    """
+    if not terms.auto_renew or terms.notice is None or terms.notice_given_on is not None:
+        return None
+    final = final_term_index(terms)
+    k = term_index_on(terms, today)
+    if final is not None and k >= final:
+        return None
+    deadline = notice_deadline(terms, k)
+    if deadline < today and term_end(terms, k) >= today:
+        return term_end(terms, k) + ONE_DAY, deadline
+    return None

@@ -35,6 +35,11 @@ class NewFeed:
     token: str
     url: str
 
+    @property
+    def webcal_url(self) -> str:
+        """The same URL as ``webcal://``: a click on it opens the subscription dialog of a calendar app."""
+        return "webcal://" + self.url.split("://", 1)[1]
+
 
 def token_hash(token: str) -> str:
     """The stored form of a token: SHA-256, hex."""

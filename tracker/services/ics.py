@@ -9,8 +9,10 @@ unchanged ledger (and the same ``today``) gives a byte-identical calendar.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from threading import Lock
 from typing import Any
 
 from tracker.domain import ids
@@ -37,6 +39,7 @@ MAX_ALARMS = 3
 MAX_ALARM_DAYS = 30
 DESCRIPTION_TEMPLATE = "event_description.txt.j2"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+CALENDAR_END = b"END:VCALENDAR\r\n"
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -199,8 +202,70 @@ def feed_events(
     return events
 
 
+class EventCache:
+    """Rendered VEVENTs keyed by everything they are made of, bounded by bytes.
+
+    A feed rebuilt after one edit renders only the events whose rows changed: the key holds the UID, the
+    SEQUENCE, the last change of the rows (any edit of the contract, the obligation or the occurrence's
+    state moves it) and the occurrence's dates. Settings are part of the cache's identity (see
+    :func:`_cache_for`).
+    """
+
+    def __init__(self, limit_bytes: int = 32 << 20) -> None:
+        self.limit_bytes = limit_bytes
+        self.size = 0
+        self._entries: OrderedDict[tuple[Any, ...], tuple[bytes, str]] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...]) -> tuple[bytes, str] | None:
+        found = self._entries.get(key)
+        if found is not None:
+            self._entries.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[Any, ...], value: tuple[bytes, str]) -> None:
+        self._entries[key] = value
+        self.size += len(value[0])
+        while self.size > self.limit_bytes and self._entries:
+            _, (body, _) = self._entries.popitem(last=False)
+            self.size -= len(body)
+
+
+_CACHES: OrderedDict[int, tuple[Settings, EventCache]] = OrderedDict()
+_CACHE_LOCK = Lock()
+
+
+def _cache_for(settings: Settings) -> EventCache:
+    """The event cache of one settings value (the feed server keeps one; a few at most are remembered)."""
+    with _CACHE_LOCK:
+        found = _CACHES.get(id(settings))
+        if found is not None and found[0] is settings:
+            return found[1]
+        cache = EventCache()
+        _CACHES[id(settings)] = (settings, cache)
+        while len(_CACHES) > 4:
+            _CACHES.popitem(last=False)
+        return cache
+
+
+def _event_bytes(item: FeedEvent, settings: Settings, cache: EventCache) -> tuple[bytes, str]:
+    """One VEVENT's bytes and SUMMARY, from the cache when its rows have not changed."""
+    occurrence = item.occurrence
+    key = (item.uid, event_sequence(item.obligation), item.last_modified, occurrence.due, occurrence.nominal,
+           occurrence.term)
+    found = cache.get(key)
+    if found is None:
+        vevent = _vevent(item, settings, alarms=settings.calendar_alarms)
+        found = (vevent.to_ical(), str(vevent["SUMMARY"]))
+        cache.put(key, found)
+    return found
+
+
 def render_calendar(events: list[FeedEvent], settings: Settings, name: str | None = None) -> BuiltCalendar:
-    """The VCALENDAR for ``events``: name, refresh hints, one VEVENT each (in the given order)."""
+    """The VCALENDAR for ``events``: name, refresh hints, one VEVENT each (in the given order).
+
+    The calendar's own lines come from icalendar; the events are serialised one by one (most from the
+    cache) and joined into its body, so no tree of every event is ever held in memory.
+    """
     from icalendar import Calendar, vDuration
 
     calendar = Calendar()
@@ -211,13 +276,13 @@ def render_calendar(events: list[FeedEvent], settings: Settings, name: str | Non
     calendar.add("x-wr-caldesc", "Contract deadlines from tracker: notice windows, renewals, invoices and more")
     calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", vDuration(REFRESH))
-    summaries = []
-    for item in events:
-        vevent = _vevent(item, settings, alarms=settings.calendar_alarms)
-        summaries.append(str(vevent["SUMMARY"]))
-        calendar.add_component(vevent)
+    head = calendar.to_ical()
+    assert head.endswith(CALENDAR_END)
+    cache = _cache_for(settings)
+    rendered = [_event_bytes(item, settings, cache) for item in events]
+    body = b"".join([head[: -len(CALENDAR_END)], *(event for event, _ in rendered), CALENDAR_END])
     last = max((item.last_modified for item in events), default=EPOCH)
-    return BuiltCalendar(calendar.to_ical(), len(events), last, tuple(summaries))
+    return BuiltCalendar(body, len(events), last, tuple(summary for _, summary in rendered))
 
 
 def build(

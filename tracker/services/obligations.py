@@ -125,7 +125,7 @@ def settle(session: Session, text: str, status: str, on: date, note: str | None,
     """Mark an occurrence done or waived (the earliest open one unless ``@occurrence`` is given)."""
     contract, obligation, occurrence_key = resolve_obligation(session, text)
     _settleable(contract, obligation)
-    occurrence, state = chosen(session, contract, obligation, ctx.today, occurrence_key)
+    occurrence, state = chosen(session, contract, obligation, ctx.today_for(contract.timezone), occurrence_key)
     _open_state(state, text)
     state = state_row(session, obligation, occurrence, ctx)
     state.status, state.settled_on = status, on
@@ -151,7 +151,7 @@ def record_progress(
     required = obligation.required
     if not required:
         raise InvalidInput.field("id", text, "a counted obligation (one with `required`); use `obligation done`")
-    occurrence, state = chosen(session, contract, obligation, ctx.today, occurrence_key)
+    occurrence, state = chosen(session, contract, obligation, ctx.today_for(contract.timezone), occurrence_key)
     _open_state(state, text)
     state = state_row(session, obligation, occurrence, ctx)
     state.progress += count
@@ -177,7 +177,7 @@ def record_progress(
 def acknowledge(session: Session, text: str, ctx: Context) -> SettledOccurrence:
     """Stop reminders for the current occurrence until the obligation changes (its revision rises)."""
     contract, obligation, occurrence_key = resolve_obligation(session, text)
-    occurrence, _ = chosen(session, contract, obligation, ctx.today, occurrence_key)
+    occurrence, _ = chosen(session, contract, obligation, ctx.today_for(contract.timezone), occurrence_key)
     state = state_row(session, obligation, occurrence, ctx)
     state.acked_revision = obligation.revision
     ident = public_id(contract.key, obligation)

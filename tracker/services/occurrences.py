@@ -71,7 +71,7 @@ def materialise(
     session: Session, contract: Contract, obligation: Obligation, states: StateMap, ctx: Context,
 ) -> None:
     """Set ``next_due``, ``next_remind_on``, ``refreshed_on`` (and ``invite_on``) from the occurrence states."""
-    first = first_open(contract, obligation, states, ctx.today)
+    first = first_open(contract, obligation, states, ctx.today_for(contract.timezone))
     obligation.next_due = first.due if first else None
     obligation.refreshed_on = ctx.today
     if obligation.kind in ctx.settings.invite_kinds:

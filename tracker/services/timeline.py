@@ -6,23 +6,30 @@ the web edge and the tests share one representation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import TypedDict
 
 from tracker.domain import occurrences as rules
 from tracker.domain.ids import obligation_id
 from tracker.domain.recurrence import Recurrence
+from tracker.domain.spend import Price
 from tracker.domain.terms import (
     Terms,
+    commitment_end,
     final_end,
     final_term_index,
     notice_deadline,
+    raw_notice_deadline,
     term_end,
     term_index_on,
     term_start,
 )
+from tracker.services.contracts import termination_outcome
 from tracker.services.lookup import get_contract
 from tracker.services.occurrences import first_open
+from tracker.services.spend import prices_of
+from tracker.services.usage import MeterView, meter_views
 from tracker.store import Session
 from tracker.store import contracts as contract_rows
 from tracker.store import obligations as obligation_rows
@@ -104,6 +111,22 @@ class TermsView(TypedDict):
     rollback_window: str | None
 
 
+class ExitView(TypedDict):
+    notice_by: str
+    ends_on: str
+
+
+class TerminationView(ExitView):
+    fee: str | None  # "36000.00" in the contract's currency, when the contract charges one
+
+
+class EarliestExit(TypedDict):
+    """The ways out if the owner acts today: notice of non-renewal, and termination for convenience."""
+
+    non_renewal: ExitView | None
+    termination: TerminationView | None
+
+
 class ContractView(ContractSummary):
     """One contract in `show --format json`: the summary, every stored field and the obligations."""
 
@@ -119,6 +142,12 @@ class ContractView(ContractSummary):
     timezone: str | None
     notify: list[str]
     terms: TermsView
+    termination_notice: str | None
+    termination_sent_on: str | None
+    minimum_commitment_until: str | None  # the last term end no notice can stop (its deadline preceded the start)
+    renewals_before_end: list[str]  # after notice: the renewals that still happen before the contract ends
+    earliest_exit: EarliestExit
+    meters: list[MeterView]
     obligations: list[ObligationView]
 
 
@@ -131,35 +160,42 @@ def contract_status(contract: Contract, today: date) -> str:
     last = final_end(terms_of(contract))
     if contract.archived or (last is not None and last < today):
         return "ended"
-    return "notice_given" if contract.notice_given_on else "active"
+    return "notice_given" if contract.notice_given_on or contract.termination_sent_on else "active"
 
 
-def upcoming(session: Session, today: date, within: int, filters: Filters | None = None) -> list[UpcomingItem]:
+def upcoming(
+    session: Session, today: date, within: int, filters: Filters | None = None,
+    today_for: Callable[[str | None], date] | None = None,
+) -> list[UpcomingItem]:
     """Every open occurrence due within ``within`` days (overdue ones included), by date, then contract and id.
 
     Two queries of plain columns (no ORM objects): the candidate obligations with their contracts, then
     their occurrence states. Each contract's :class:`Terms` is built once, and the rules are the ones of
-    :mod:`tracker.domain.occurrences`.
+    :mod:`tracker.domain.occurrences`. ``today_for`` gives a contract's own as-of date from its time zone
+    (:meth:`Context.today_for`); without it every contract is on ``today``.
     """
-    until = today + timedelta(days=within)
-    rows, states = timeline_rows(session, today, until, filters or Filters())
+    day = timedelta(days=1)
+    rows, states = timeline_rows(session, today - day, today + timedelta(days=within) + day, filters or Filters())
     terms_by_contract: dict[int, Terms] = {}
     # (due, contract, entered, number, position, view): derived deadlines first on a day; the position keeps
     # an obligation's occurrences in schedule order and is never equal, so views are never compared.
     entries: list[tuple[date, str, bool, int, int, UpcomingItem]] = []
     for (contract_id, key, vendor, owner, c_start, term, c_end, auto_renew, renewal_term, max_renewals, notice,
-         holidays, notice_given_on, obligation_key, number, kind, title, owed_by, derived, due, every, o_start,
-         o_until, roll, required, status, next_due) in rows:
+         holidays, notice_given_on, termination_notice, termination_sent_on, zone, obligation_key, number, kind,
+         title, owed_by, derived, due, every, o_start, o_until, roll, required, status, next_due) in rows:
         if status != "open" and not every:
             continue  # settled as a whole: none of its occurrences is open
         terms = terms_by_contract.get(contract_id)
         if terms is None:
             terms = terms_by_contract[contract_id] = terms_from(
-                c_start, term, c_end, auto_renew, renewal_term, max_renewals, notice, holidays, notice_given_on)
+                c_start, term, c_end, auto_renew, renewal_term, max_renewals, notice, holidays, notice_given_on,
+                termination_notice, termination_sent_on)
+        contract_today = today_for(zone) if today_for is not None and zone else today
+        until = contract_today + timedelta(days=within)
         recurrence = None if derived else Recurrence(due, every, o_start, o_until, roll, holidays)
         schedule = rules.ObligationSchedule(kind, derived, terms, recurrence)
         # Derived deadlines from today (earlier ones lapsed), entered ones from the earliest unsettled.
-        start = today if derived else min(next_due or today, today)
+        start = contract_today if derived else min(next_due or contract_today, contract_today)
         found = rules.occurrences_between(schedule, start, until)
         if not found:
             continue
@@ -167,14 +203,14 @@ def upcoming(session: Session, today: date, within: int, filters: Filters | None
         for occurrence in found:
             row_state = states.get((obligation_key, occurrence.key))
             if not rules.is_open(derived, status, bool(every), row_state[0] if row_state else None, occurrence.due,
-                                 today):
+                                 contract_today):
                 continue
             progress = ProgressView(done=row_state[1] if row_state else 0, required=required) if required else None
             entries.append((occurrence.due, key, not derived, number, len(entries), UpcomingItem(
                 contract=key, vendor=vendor, obligation=public, occurrence=occurrence.key, kind=kind, title=title,
                 owed_by=owed_by, owner=owner, due=occurrence.due.isoformat(),
-                days_left=(occurrence.due - today).days,
-                status="overdue" if occurrence.due < today else "open", progress=progress,
+                days_left=(occurrence.due - contract_today).days,
+                status="overdue" if occurrence.due < contract_today else "open", progress=progress,
             )))
     entries.sort()
     return [entry[5] for entry in entries]
@@ -189,7 +225,7 @@ def next_notice(contract: Contract, today: date) -> tuple[date | None, date | No
     k = term_index_on(terms, today)
     while final is None or k < final:
         deadline = notice_deadline(terms, k)
-        if deadline >= today:
+        if deadline >= today and raw_notice_deadline(terms, k) >= terms.start:  # not a minimum commitment
             return deadline, term_end(terms, k) + timedelta(days=1)
         k += 1
     return None, None
@@ -211,10 +247,14 @@ def contract_summary(contract: Contract, today: date) -> ContractSummary:
 
 
 def list_contracts(
-    session: Session, today: date, owner: str | None = None, include_archived: bool = False
+    session: Session, today: date, owner: str | None = None, include_archived: bool = False,
+    today_for: Callable[[str | None], date] | None = None,
 ) -> list[ContractSummary]:
-    """Contracts by key with status, current term and next notice deadline."""
-    return [contract_summary(c, today) for c in contract_rows.listed(session, owner, include_archived)]
+    """Contracts by key with status, current term and next notice deadline (each as of its own today)."""
+    return [
+        contract_summary(c, today_for(c.timezone) if today_for is not None else today)
+        for c in contract_rows.listed(session, owner, include_archived)
+    ]
 
 
 def _progress(obligation: Obligation, current: OccurrenceState | None, states: list[OccurrenceState],
@@ -228,9 +268,43 @@ def _progress(obligation: Obligation, current: OccurrenceState | None, states: l
     return ProgressView(done=latest.progress if latest else 0, required=obligation.required)
 
 
-def show_contract(session: Session, key: str, today: date) -> ContractView:
+def earliest_exit(contract: Contract, today: date, prices: list[Price] | None = None) -> EarliestExit:
+    """The two ways out if the owner acts ``today``: the next notice deadline, and termination for convenience."""
+    deadline, renews_on = next_notice(contract, today)
+    non_renewal = None
+    if deadline is not None and renews_on is not None:
+        non_renewal = ExitView(notice_by=deadline.isoformat(), ends_on=(renews_on - timedelta(days=1)).isoformat())
+    termination = None
+    terms = terms_of(contract)
+    last = final_end(terms)
+    live = not contract.archived and (last is None or last >= today)
+    if terms.termination_notice is not None and terms.termination_sent_on is None and live:
+        outcome = termination_outcome(contract, today, prices)
+        termination = TerminationView(notice_by=today.isoformat(), ends_on=outcome.ends_on.isoformat(),
+                                      fee=str(outcome.fee) if outcome.fee is not None else None)
+    return EarliestExit(non_renewal=non_renewal, termination=termination)
+
+
+def _renewals_before_end(terms: Terms) -> list[str]:
+    sent = terms.notice_given_on or terms.termination_sent_on
+    last = final_end(terms)
+    if sent is None or last is None:
+        return []
+    renewals = []
+    k = term_index_on(terms, sent) + 1
+    while term_start(terms, k) <= last:
+        renewals.append(term_start(terms, k).isoformat())
+        k += 1
+    return renewals
+
+
+def show_contract(
+    session: Session, key: str, today: date, today_for: Callable[[str | None], date] | None = None,
+) -> ContractView:
     """One contract with its computed dates and every obligation's next occurrence and state."""
     contract = get_contract(session, key)
+    if today_for is not None:
+        today = today_for(contract.timezone)
     terms = terms_of(contract)
     summary = contract_summary(contract, today)
     obligations = sorted(
@@ -261,5 +335,8 @@ def show_contract(session: Session, key: str, today: date) -> ContractView:
         notice=contract.notice, notice_given_on=_iso(contract.notice_given_on), holidays=contract.holidays,
         timezone=contract.timezone, notify=list(contract.notify),
         terms=TermsView(model_change_notice=contract.model_change_notice, rollback_window=contract.rollback_window),
-        obligations=items,
+        termination_notice=contract.termination_notice, termination_sent_on=_iso(contract.termination_sent_on),
+        minimum_commitment_until=_iso(commitment_end(terms)), renewals_before_end=_renewals_before_end(terms),
+        earliest_exit=earliest_exit(contract, today, prices_of(session, contract)),
+        meters=meter_views(session, contract, today), obligations=items,
     )

@@ -12,8 +12,10 @@ naming the template, so it exits 2 before anything is written or sent.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from tracker.domain import ids
 from tracker.domain.consequences import Deadline, consequence
 from tracker.domain.kinds import label
+from tracker.domain.meters import format_quantity
 from tracker.domain.money import format_money
 from tracker.domain.occurrences import Occurrence
 from tracker.domain.settings import Settings
@@ -40,6 +43,32 @@ TEMPLATES = {
     "cancel": ("subject_invite.j2", "chat_invite.j2", "email_invite.html.j2", "email_invite.txt.j2"),
     "test": ("subject_test.j2", "chat_test.j2", "email_test.html.j2", "email_test.txt.j2"),
 }
+
+
+# Characters with a meaning in chat Markdown: emphasis, code, links (``[text](url)``) and Slack's
+# ``<!channel>``, ``<@U…>``, ``<url|text>`` markup. Escaped with a backslash, as CommonMark defines: the
+# body is sent as Markdown, and Apprise turns ``\<`` into Slack's ``&lt;`` (and ``&`` into ``&amp;``
+# itself, so ``&`` is left alone here: escaping it twice would show "&amp;").
+_CHAT_SPECIAL = re.compile(r"([\\`*_~<>\[\]#])")
+# Mass mentions that ping a whole channel on Slack, Discord and Mattermost when typed as plain text.
+_MASS_MENTION = re.compile(r"(?<![\w.+-])@(?=(?:everyone|here|channel|all)\b)", re.IGNORECASE)
+ZERO_WIDTH_SPACE = "\u200b"
+
+
+def without_mentions(text: str) -> str:
+    """``@everyone``, ``@here``, ``@channel`` and ``@all`` with a zero-width space after the ``@``: no ping."""
+    return _MASS_MENTION.sub("@" + ZERO_WIDTH_SPACE, text)
+
+
+def chat_text(value: object) -> str:
+    """User-supplied text made inert in a chat message (the ``chat`` template filter).
+
+    Markdown and Slack markup characters are backslash-escaped, so a title cannot bold, strike, link or
+    mention anything, and mass mentions are broken up; the words themselves read the same.
+    """
+    if value is None:
+        return ""
+    return without_mentions(_CHAT_SPECIAL.sub(r"\\\1", str(value)))
 
 
 @dataclass(frozen=True)
@@ -73,6 +102,8 @@ def _environment(override: Path | None) -> Environment:
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
     )
     env.filters["money"] = format_money
+    env.filters["quantity"] = lambda value: format_quantity(Decimal(str(value)))
+    env.filters["chat"] = chat_text  # every user-supplied value in templates/chat_*.j2
     return env
 
 
@@ -102,7 +133,8 @@ class Renderer:
         """Subject, chat Markdown, email HTML and email text for a message ``kind`` (see TEMPLATES)."""
         subject, chat, html, text = TEMPLATES[kind]
         return Rendered(
-            subject=" ".join(self.render(subject, context).split()),
+            # A subject becomes a chat message's title too: no mass mention there either.
+            subject=without_mentions(" ".join(self.render(subject, context).split())),
             chat=self.render(chat, context),
             html=self.render(html, context),
             text=self.render(text, context),
@@ -151,9 +183,12 @@ def settle_command(contract: Contract, obligation: Obligation, occurrence_key: s
 
 def message_context(
     contract: Contract, obligation: Obligation, occurrence: Occurrence, state: OccurrenceState | None,
-    stage: str, escalated: bool, today: date,
+    stage: str, escalated: bool, today: date, invite_update: bool = False,
 ) -> dict[str, Any]:
-    """Every variable a template receives (documented in the README)."""
+    """Every variable a template receives (documented in the README).
+
+    ``invite_update``: the recipient already received an invite for this occurrence (so this one updates it).
+    """
     days_left = (occurrence.due - today).days
     progress = None
     if obligation.required:
@@ -184,5 +219,6 @@ def message_context(
         "breach": obligation.breach,
         "today": today.isoformat(),
         "invite": {"method": "CANCEL" if method == "cancel" else "REQUEST",
-                   "sequence": int(sequence) if sequence.isdigit() else obligation.revision},
+                   "sequence": int(sequence) if sequence.isdigit() else obligation.revision,
+                   "is_update": invite_update},  # not "update": templates would see dict.update
     }

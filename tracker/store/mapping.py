@@ -7,10 +7,11 @@ from functools import lru_cache
 
 from tracker.domain.durations import Duration, parse_duration
 from tracker.domain.ids import obligation_id
+from tracker.domain.meters import MeterSpec
 from tracker.domain.occurrences import ObligationSchedule
 from tracker.domain.recurrence import Recurrence
 from tracker.domain.terms import Terms
-from tracker.store.tables import Contract, Obligation
+from tracker.store.tables import Contract, Meter, Obligation
 
 
 def terms_of(contract: Contract) -> Terms:
@@ -18,12 +19,14 @@ def terms_of(contract: Contract) -> Terms:
     return terms_from(
         contract.start, contract.term, contract.end, contract.auto_renew, contract.renewal_term,
         contract.max_renewals, contract.notice, contract.holidays, contract.notice_given_on,
+        contract.termination_notice, contract.termination_sent_on,
     )
 
 
 def terms_from(
     start: date, term: str | None, end: date | None, auto_renew: bool, renewal_term: str | None,
     max_renewals: int | None, notice: str | None, holidays: str | None, notice_given_on: date | None,
+    termination_notice: str | None = None, termination_sent_on: date | None = None,
 ) -> Terms:
     """:class:`Terms` from a contract's column values (as ``terms_of``, for reads that select columns)."""
     return Terms(
@@ -36,6 +39,8 @@ def terms_from(
         notice=_stored_duration(notice) if notice else None,
         holidays=holidays,
         notice_given_on=notice_given_on,
+        termination_notice=_stored_duration(termination_notice) if termination_notice else None,
+        termination_sent_on=termination_sent_on,
     )
 
 
@@ -69,3 +74,7 @@ def public_id(contract_key: str, obligation: Obligation) -> str:
     """The obligation id users type (:func:`tracker.domain.ids.obligation_id`) of a row."""
     return obligation_id(contract_key, obligation.kind, obligation.number, obligation.derived)
 
+
+def meter_spec(meter: Meter) -> MeterSpec:
+    """A meter row as the immutable :class:`MeterSpec` the usage rules take."""
+    return MeterSpec(meter.name, meter.unit, meter.limit, meter.period, meter.kind, tuple(meter.thresholds))

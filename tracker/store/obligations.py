@@ -20,6 +20,19 @@ def of_contract(session: Session, contract_id: int | None, *, entered_only: bool
     return list(session.exec(query).all())
 
 
+def entered_of_contracts(session: Session, contract_ids: Iterable[int]) -> dict[int, list[Obligation]]:
+    """The entered obligations of many contracts by number, keyed by contract id (chunked IN lists)."""
+    found: dict[int, list[Obligation]] = {}
+    for batch in chunked(contract_ids):
+        rows = session.exec(
+            select(Obligation).where(col(Obligation.contract_id).in_(batch), col(Obligation.derived).is_(False))
+            .order_by(col(Obligation.contract_id), col(Obligation.number))
+        )
+        for row in rows:
+            found.setdefault(row.contract_id, []).append(row)
+    return found
+
+
 def find(session: Session, contract_id: int, number: int | None, kind: str | None) -> Obligation | None:
     """An entered obligation by its number, or a derived one by its kind."""
     query = select(Obligation).where(Obligation.contract_id == contract_id)

@@ -32,8 +32,9 @@ def _tables() -> tuple[Any, Any, Any]:
 
 TIMELINE_COLUMNS = (
     "contract_id", "key", "vendor", "owner", "c_start", "term", "c_end", "auto_renew", "renewal_term",
-    "max_renewals", "notice", "holidays", "notice_given_on", "obligation_id", "number", "kind", "title",
-    "owed_by", "derived", "due", "every", "o_start", "o_until", "roll", "required", "status", "next_due",
+    "max_renewals", "notice", "holidays", "notice_given_on", "termination_notice", "termination_sent_on",
+    "timezone", "obligation_id", "number", "kind", "title", "owed_by", "derived", "due", "every", "o_start",
+    "o_until", "roll", "required", "status", "next_due",
 )
 
 
@@ -43,7 +44,8 @@ def timeline_rows(
     """Candidate obligations with their contracts' columns (``TIMELINE_COLUMNS``), and their states.
 
     Candidates can have an open occurrence due by ``until``: materialised as of ``refreshed_on``, so a
-    simulation before that date re-checks those rows too. States map (obligation id, occurrence key) to
+    simulation before that date re-checks those rows too. (Callers widen the window by a day on each side
+    for contracts whose own time zone is a day ahead or behind.) States map (obligation id, occurrence key) to
     (status, progress).
     """
     obligation, contract, state = _tables()
@@ -63,7 +65,8 @@ def timeline_rows(
         select(
             contract.c.id, contract.c.key, contract.c.vendor, contract.c.owner, contract.c.start, contract.c.term,
             contract.c.end, contract.c.auto_renew, contract.c.renewal_term, contract.c.max_renewals,
-            contract.c.notice, contract.c.holidays, contract.c.notice_given_on,
+            contract.c.notice, contract.c.holidays, contract.c.notice_given_on, contract.c.termination_notice,
+            contract.c.termination_sent_on, contract.c.timezone,
             obligation.c.id, obligation.c.number, obligation.c.kind, obligation.c.title, obligation.c.owed_by,
             obligation.c.derived, obligation.c.due, obligation.c.every, obligation.c.start, obligation.c.until,
             obligation.c.roll, obligation.c.required, obligation.c.status, obligation.c.next_due,

@@ -79,6 +79,13 @@ class Contract(SQLModel, table=True):
     model_change_notice: str | None = None
     rollback_window: str | None = None
     notice_given_on: date | None = None
+    termination_notice: str | None = None  # termination for convenience: the notice it takes ("60 days")
+    termination_sent_on: date | None = None  # when notice of termination for convenience was sent
+    value_basis: str | None = None  # what `value` is the price of: "term" (None), "year" or "month"
+    renewal_uplift_cap: Decimal | None = Field(default=None, sa_type=sa.Numeric(6, 2))  # percent
+    termination_fee: Decimal | None = Field(default=None, sa_type=sa.Numeric(6, 2))  # percent of the term's rest
+    # What the contract grants (training on our data, liability cap, exit, SLA …): canonical JSON values
+    protections: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
     archived: bool = False
     revision: int = 1
     created_at: datetime = _instant()
@@ -155,6 +162,64 @@ class Event(SQLModel, table=True):
     contract_id: int | None = Field(default=None, foreign_key="contract.id", index=True)
     obligation_id: int | None = Field(default=None, foreign_key="obligation.id")
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class PriceChange(SQLModel, table=True):
+    """A new price from a date on (a renewal's uplift, a renegotiation): the contract's value history."""
+
+    __tablename__ = "price_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id", index=True)
+    amount: Decimal = Field(sa_type=sa.Numeric(16, 2))  # in the contract's currency and value basis
+    effective_from: date
+    uplift: Decimal | None = Field(default=None, sa_type=sa.Numeric(8, 2))  # percent over the price before
+    above_cap: bool = False  # the uplift exceeds the contract's renewal uplift cap
+    note: str | None = None
+    created_at: datetime = _instant()
+
+
+class Meter(SQLModel, table=True):
+    """A usage meter a contract declares: a cap, an allowance or a commitment per period."""
+
+    __table_args__ = (sa.UniqueConstraint("contract_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id", index=True)
+    name: str = Field(max_length=40)
+    unit: str
+    limit: Decimal = Field(sa_type=sa.Numeric(20, 2))
+    period: str  # "term" | "month" | "quarter" | "year" | a billing duration such as "1 month"
+    kind: str  # cap | allowance | commitment
+    thresholds: list[int] = _json_list()
+
+
+class UsageRecord(SQLModel, table=True):
+    """Usage of a meter: an increment, or a reading of the period's total (``total``); imports are idempotent."""
+
+    __tablename__ = "usage_record"
+    __table_args__ = (sa.UniqueConstraint("meter_id", "import_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meter_id: int = Field(foreign_key="meter.id", index=True)
+    on: date
+    amount: Decimal = Field(sa_type=sa.Numeric(20, 2))
+    total: bool = False
+    reset: bool = False
+    note: str | None = None
+    import_key: str | None = None  # a row of an imported file: importing it again changes nothing
+    created_at: datetime = _instant()
+
+
+class Heartbeat(SQLModel, table=True):
+    """The last completed pass of one scheduler loop (one row per loop name, overwritten each pass)."""
+
+    name: str = Field(primary_key=True, max_length=200)  # "run" unless a deployment names its loops
+    worker: str  # host:pid of the process that ran the pass
+    started_at: datetime = _instant()
+    finished_at: datetime = _instant()
+    ok: bool = True  # False when the pass failed as a whole (database unreachable, …)
+    detail: str | None = None
 
 
 class Feed(SQLModel, table=True):
