@@ -264,3 +264,15 @@ def test_demo_writes_the_calendar(sqlite_tracker: Tracker) -> None:
     listed = re.findall(r"^  - (.+)$", out.split(match.group(0))[1], flags=re.M)
     assert len(listed) == 3
     assert listed[0].startswith("Notice deadline: Orion Models")  # the earliest event, 30 days back
+
+
+def test_a_missing_templates_folder_is_an_error_for_calendars_and_messages_alike(
+    sample_tracker: Tracker, tmp_path: Path,
+) -> None:
+    config = tmp_path / "tracker.toml"
+    config.write_text('templates = "no-such-folder"\n', encoding="utf-8")
+    sample_tracker.config = config
+    for command in (["calendar", "export"], ["notify", "--dry-run"]):
+        result = sample_tracker(*command)
+        assert result.exit_code == 2, command
+        assert "no-such-folder is not a folder of templates" in result.stderr, command
