@@ -22,14 +22,20 @@ from tracker.domain.terms import (
     termination_end,
 )
 
-UNITS = st.sampled_from(["days", "weeks", "months", "years"])
+# Notices as contracts write them: up to a year and a half, in any unit (longer ones only cost time here).
+NOTICES = st.one_of(
+    st.builds(Duration, st.integers(1, 540), st.just("days")),
+    st.builds(Duration, st.integers(1, 78), st.just("weeks")),
+    st.builds(Duration, st.integers(1, 18), st.just("months")),
+    st.builds(Duration, st.integers(1, 2), st.just("years")),
+)
 TERMS = st.builds(
     Terms,
     start=st.dates(date(2020, 1, 1), date(2030, 12, 31)),
     term=st.builds(Duration, st.integers(1, 24), st.sampled_from(["months", "years", "days"])),
     auto_renew=st.just(True),
     renewal_term=st.one_of(st.none(), st.builds(Duration, st.integers(1, 12), st.sampled_from(["months", "days"]))),
-    notice=st.builds(Duration, st.integers(1, 400), UNITS),
+    notice=NOTICES,
     holidays=st.sampled_from([None, "US", "GB-ENG"]),
 )
 
