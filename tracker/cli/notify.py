@@ -140,6 +140,11 @@ def run(state: State, interval: int, once: bool, shutdown_grace: float) -> None:
         raise InvalidInput(NOTHING_CONFIGURED.format(config=state.config_path))
     engine = state.engine()
 
+    from contextlib import suppress
+
+    from tracker.services import status
+    from tracker.services.notify.outbox import default_worker
+
     def one_pass() -> None:
         if state.today_option is None:
             state.__dict__.pop("today", None)  # a long-running loop follows the calendar
@@ -157,11 +162,6 @@ def run(state: State, interval: int, once: bool, shutdown_grace: float) -> None:
             return
         click.echo(f"{datetime.now(UTC).isoformat(timespec='seconds')} ", nl=False)
         _print_pass(report, "table")
-
-    from contextlib import suppress
-
-    from tracker.services import status
-    from tracker.services.notify.outbox import default_worker
 
     worker = default_worker()
     scheduler = Scheduler(one_pass, interval, grace=shutdown_grace)

@@ -53,7 +53,9 @@ def brief(state: State, key: str, html: bool, output: str | None) -> None:
     with state.session() as session:
         text: Any = render_brief(session, key, state.context(), html=html)
     if output is None:
-        click.echo(text, nl=False)
+        from tracker.domain.checks import visible
+
+        click.echo(visible(text, keep_newlines=True), nl=False)  # stored text must not drive the terminal
         return
     write_output(output, text)
     click.echo(f"Wrote {output}.", err=True)

@@ -23,7 +23,9 @@ EXPOSURE_CSV_COLUMNS = [*EXPOSURE_COLUMNS, ("currency", "Currency")]
 @pass_state
 def price(state: State, key: str, amount: str, effective_from: str, note: str | None) -> None:
     """Record a new price for contract KEY (in its currency and value basis); uplifts above the cap are flagged."""
+    from tracker.domain.checks import checked_note
     from tracker.domain.money import EXPECTED, parse_amount
+    from tracker.domain.spend import format_percent
     from tracker.errors import InvalidInput
     from tracker.services.spend import record_price
 
@@ -31,14 +33,14 @@ def price(state: State, key: str, amount: str, effective_from: str, note: str | 
     if value is None:
         raise InvalidInput.field("AMOUNT", amount, EXPECTED)
     day = parse_day(effective_from, "--from")
+    note = checked_note(note)
     with state.session() as session:
         view = record_price(session, key, value, day, note, state.context())
     rise = f" ({view.uplift:+}%)" if view.uplift is not None else ""
     click.echo(f"{key}: {view.amount} from {view.effective_from}{rise}.")
     if view.above_cap:
-        click.secho(f"  Above the renewal uplift cap of {view.cap.normalize() if view.cap else view.cap:f}%: "
-                    "raise it with the vendor before accepting.",
-                    fg="yellow")
+        cap = format_percent(view.cap) if view.cap is not None else "?"
+        click.secho(f"  Above the renewal uplift cap of {cap}: raise it with the vendor before accepting.", fg="yellow")
 
 
 @click.command("spend")

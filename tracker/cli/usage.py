@@ -39,7 +39,7 @@ def usage() -> None:
 def record(state: State, key: str, meter: str, amount: str, on: str | None, total: bool, reset: bool,
            note: str | None) -> None:
     """Record AMOUNT of METER used on contract KEY (an increment, or a reading with --total)."""
-    from tracker.domain.checks import visible
+    from tracker.domain.checks import checked_note, visible
     from tracker.domain.money import parse_amount
     from tracker.errors import InvalidInput
     from tracker.services.usage import record_usage
@@ -48,6 +48,7 @@ def record(state: State, key: str, meter: str, amount: str, on: str | None, tota
     if value is None:
         raise InvalidInput.field("AMOUNT", amount, "a non-negative amount such as 1500 or 12.5")
     day = parse_day(on, "--on") if on else state.today
+    note = checked_note(note)
     with state.session() as session:
         view = record_usage(session, key, meter, value, day, state.context(), total=total, reset=reset, note=note)
     click.echo(visible(f"{key}/{meter}: {_q(view['used'])} of {_q(view['limit'])} {view['unit']} ({view['percent']}%) "

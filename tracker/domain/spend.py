@@ -43,6 +43,11 @@ def parse_percent(value: object) -> Decimal | None:
     return percent.quantize(CENT)
 
 
+def format_percent(value: Decimal) -> str:
+    """A percentage for people and files: ``5%``, ``12.5%`` (read back by :func:`parse_percent`)."""
+    return f"{value.normalize():f}%"
+
+
 def term_days(terms: Terms, k: int) -> int:
     """How many days term ``k`` lasts."""
     return (term_end(terms, k) - term_start(terms, k)).days + 1

@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from tracker.domain.checks import NOTE_EXPECTED, checked_note
 from tracker.domain.money import format_money
+from tracker.domain.spend import format_percent
 from tracker.domain.terms import final_end
 from tracker.errors import InvalidInput
 from tracker.services.context import Context
@@ -25,7 +27,6 @@ from tracker.store import prices as price_rows
 from tracker.store.mapping import terms_of
 
 PREP_DAYS = 120  # the negotiation window opens this long before the notice deadline (procurement practice)
-NOTE_LIMIT = 2000
 
 
 def _iso(day: date | None) -> str | None:
@@ -34,9 +35,9 @@ def _iso(day: date | None) -> str | None:
 
 def record_note(session: Session, key: str, text: str, ctx: Context) -> None:
     """Keep a negotiation note in the contract's ledger (for the next renewal's brief)."""
-    note = text.strip()
-    if not note or len(note) > NOTE_LIMIT:
-        raise InvalidInput.field("TEXT", text[:80], f"a note of 1 to {NOTE_LIMIT} characters")
+    note = checked_note(text.strip(), "TEXT")
+    if not note:
+        raise InvalidInput.field("TEXT", text, NOTE_EXPECTED)
     record_event(session, ctx, "note", get_contract(session, key), text=note)
 
 
@@ -65,8 +66,7 @@ def brief_context(session: Session, key: str, ctx: Context) -> dict[str, Any]:
         "price_changes": [{"from": c.effective_from.isoformat(), "amount": format_money(c.amount, contract.currency),
                            "uplift": str(c.uplift) if c.uplift is not None else None, "above_cap": c.above_cap}
                           for c in changes],
-        "uplift_cap": f"{contract.renewal_uplift_cap.normalize():f}%" if contract.renewal_uplift_cap is not None
-        else None,
+        "uplift_cap": format_percent(contract.renewal_uplift_cap) if contract.renewal_uplift_cap is not None else None,
         "missed": missed,
         "breaches": breaches,
         "findings": review_contracts(session, ctx.settings, today, key),

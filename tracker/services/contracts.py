@@ -15,7 +15,7 @@ from typing import Any
 from tracker.domain.durations import Duration
 from tracker.domain.kinds import DERIVED_KINDS, derived_number, kind_of
 from tracker.domain.specs import EDITABLE_FIELDS, TERMS_FIELDS, ContractSpec, ObligationSpec, parse_contract
-from tracker.domain.spend import Price
+from tracker.domain.spend import Price, format_percent
 from tracker.domain.terms import (
     Terms,
     final_end,
@@ -170,7 +170,7 @@ def contracts_as_raw(
 
 def _percent(value: Decimal | None) -> str | None:
     """A percentage as a file writes it: ``5%``, ``12.5%``."""
-    return None if value is None else f"{value.normalize():f}%"
+    return None if value is None else format_percent(value)
 
 
 def _scalar_raw(contract: Contract) -> dict[str, Any]:

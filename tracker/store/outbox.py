@@ -118,14 +118,21 @@ def database_now(dialect: str, plus: timedelta = timedelta(0)) -> Any:
     return func.strftime("%Y-%m-%d %H:%M:%f", "now", *modifiers)
 
 
+def _with_parents() -> Any:
+    """Deliveries joined with the obligation and the contract they belong to."""
+    return (
+        select_rows(Delivery, Obligation, Contract)
+        .join(Obligation, col(Obligation.id) == Delivery.obligation_id)
+        .join(Contract, col(Contract.id) == Obligation.contract_id)
+    )
+
+
 def with_rows(session: Session, ids: list[int]) -> list[Claimed]:
     """Deliveries with their obligations and contracts, by id."""
     found: list[Claimed] = []
     for batch in chunked(ids):
         found += [(d, o, c) for d, o, c in session.exec(
-            select_rows(Delivery, Obligation, Contract)
-            .join(Obligation, col(Obligation.id) == Delivery.obligation_id)
-            .join(Contract, col(Contract.id) == Obligation.contract_id)
+            _with_parents()
             .where(col(Delivery.id).in_(batch)).order_by(col(Delivery.id))
         ).all()]
     return found
@@ -233,9 +240,7 @@ def sent_invites(session: Session, obligation_ids: list[int], today: date) -> li
     found: list[Claimed] = []
     for batch in chunked(obligation_ids):
         found += [(d, o, c) for d, o, c in session.exec(
-            select_rows(Delivery, Obligation, Contract)
-            .join(Obligation, col(Obligation.id) == Delivery.obligation_id)
-            .join(Contract, col(Contract.id) == Obligation.contract_id)
+            _with_parents()
             .where(col(Delivery.obligation_id).in_(batch))
             .where(Delivery.status == "sent", Delivery.kind == "invite", col(Delivery.due) >= today)
         ).all()]
@@ -245,10 +250,7 @@ def sent_invites(session: Session, obligation_ids: list[int], today: date) -> li
 def recent(session: Session, limit: int, status: str | None) -> list[Claimed]:
     """The newest deliveries with their obligations and contracts."""
     query = (
-        select_rows(Delivery, Obligation, Contract)
-        .join(Obligation, col(Obligation.id) == Delivery.obligation_id)
-        .join(Contract, col(Contract.id) == Obligation.contract_id)
-        .order_by(col(Delivery.id).desc()).limit(limit)
+        _with_parents().order_by(col(Delivery.id).desc()).limit(limit)
     )
     if status:
         query = query.where(Delivery.status == status)
